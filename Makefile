@@ -1,0 +1,160 @@
+# libtcpq: builds the static and shared library, the examples and the
+# tests; installs them. Plain make; `make V=1` shows the commands.
+
+# ---- version, read once from the public header -------------------------
+VERSION_MAJOR := $(shell sed -n 's/^\#define TCPQ_VERSION_MAJOR *\([0-9]*\).*/\1/p' include/tcpq.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define TCPQ_VERSION_MINOR *\([0-9]*\).*/\1/p' include/tcpq.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define TCPQ_VERSION_PATCH *\([0-9]*\).*/\1/p' include/tcpq.h)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+# ---- where things go (every one overridable) ---------------------------
+PREFIX ?= /usr/local
+EXEC_PREFIX ?= $(PREFIX)
+LIBDIR ?= $(EXEC_PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(EXEC_PREFIX)/bin
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+INSTALL ?= install
+PKG_CONFIG ?= pkg-config
+
+# ---- platform: one file per family, chosen here ------------------------
+UNAME_S := $(shell uname -s)
+ifeq ($(UNAME_S),Linux)
+  OS_SRC := lib/os_linux.c
+  OS_CPPFLAGS := -D_GNU_SOURCE
+else ifeq ($(UNAME_S),FreeBSD)
+  OS_SRC := lib/os_freebsd.c
+else ifeq ($(UNAME_S),Darwin)
+  OS_SRC := lib/os_darwin.c
+else ifeq ($(UNAME_S),OpenBSD)
+  OS_SRC := lib/os_openbsd.c
+else
+  OS_SRC := lib/os_posix.c
+endif
+
+ifeq ($(UNAME_S),Darwin)
+  SHARED_EXT_MAJOR := $(VERSION_MAJOR).dylib
+  SHARED_EXT_VER := $(VERSION).dylib
+  SHARED_NAME := libtcpq.$(SHARED_EXT_VER)
+  SHARED_MAJOR := libtcpq.$(SHARED_EXT_MAJOR)
+  SHARED_LINK := libtcpq.dylib
+  SHARED_FLAGS = -dynamiclib -install_name $(LIBDIR)/$(SHARED_MAJOR) \
+                 -compatibility_version $(VERSION_MAJOR) -current_version $(VERSION)
+else
+  SHARED_NAME := libtcpq.so.$(VERSION)
+  SHARED_MAJOR := libtcpq.so.$(VERSION_MAJOR)
+  SHARED_LINK := libtcpq.so
+  SHARED_FLAGS = -shared -Wl,-soname=$(SHARED_MAJOR)
+endif
+
+# ---- flags -------------------------------------------------------------
+CFLAGS ?= -O2 -g
+WARNFLAGS := -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wconversion
+ALL_CPPFLAGS = -Iinclude $(OS_CPPFLAGS) $(CPPFLAGS)
+ALL_CFLAGS = $(WARNFLAGS) $(CFLAGS)
+LIB_CFLAGS = $(ALL_CFLAGS) -fPIC -fvisibility=hidden
+
+ifeq ($(V),1)
+  Q :=
+  say = @true
+else
+  Q := @
+  say = @printf '  %-6s %s\n'
+endif
+
+LIB_SRCS := lib/tcpq.c lib/parse.c $(OS_SRC)
+LIB_OBJS := $(LIB_SRCS:.c=.o)
+LIB_HDRS := include/tcpq.h lib/tcpq_internal.h $(wildcard lib/os_bsd_common.h)
+EXAMPLES := examples/tcpq-info examples/echo-server examples/echo-client
+TEST_SRCS := $(wildcard tests/check_*.c)
+TEST_BIN := tests/check_tcpq
+
+.PHONY: all lib examples demo check deps install install-lib \
+        install-includes install-pc uninstall clean format
+
+all: lib examples
+
+lib: lib/libtcpq.a lib/$(SHARED_NAME)
+
+lib/%.o: lib/%.c $(LIB_HDRS)
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(LIB_CFLAGS) -c $< -o $@
+
+lib/libtcpq.a: $(LIB_OBJS)
+	$(say) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $(LIB_OBJS)
+
+lib/$(SHARED_NAME): $(LIB_OBJS)
+	$(say) LD $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SHARED_FLAGS) -o $@ $(LIB_OBJS) $(LDFLAGS)
+	$(Q)ln -sf $(SHARED_NAME) lib/$(SHARED_MAJOR)
+	$(Q)ln -sf $(SHARED_NAME) lib/$(SHARED_LINK)
+
+examples: $(EXAMPLES)
+
+# The examples link the static library so that they run from the tree.
+examples/%: examples/%.c include/tcpq.h lib/libtcpq.a
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ lib/libtcpq.a -lpthread $(LDFLAGS)
+
+# The main job: this host's limits and what typical requests become.
+demo: all
+	@./examples/tcpq-info
+
+# ---- tests ---------------------------------------------------------------
+$(TEST_BIN): $(TEST_SRCS) tests/check_tcpq.h lib/libtcpq.a
+	@$(PKG_CONFIG) --version >/dev/null 2>&1 || { echo "make check needs pkg-config: apt-get install pkg-config (or: make deps)"; exit 1; }
+	@$(PKG_CONFIG) --exists check || { echo "make check needs the Check framework: apt-get install check (or: make deps)"; exit 1; }
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) -Ilib $(ALL_CFLAGS) $$($(PKG_CONFIG) --cflags check) \
+	    $(TEST_SRCS) -o $@ lib/libtcpq.a $$($(PKG_CONFIG) --libs check) -lpthread $(LDFLAGS)
+
+check: all $(TEST_BIN)
+	$(Q)CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/downstream.sh
+	$(Q)./$(TEST_BIN)
+
+# Debian build and test dependencies (sudo when not root).
+deps:
+	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	command -v apt-get >/dev/null || { echo "make deps: no apt-get; install a C compiler, make, pkg-config, Check and iproute2 (ss) by hand"; exit 1; }; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq build-essential pkg-config check iproute2 >/dev/null && \
+	echo "make deps: build-essential pkg-config check iproute2 installed"
+
+# ---- install -------------------------------------------------------------
+libtcpq.pc: libtcpq.pc.in include/tcpq.h
+	$(say) GEN $@
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: install-lib install-includes install-pc
+
+install-lib: lib
+	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(LIBDIR)
+	$(Q)$(INSTALL) -m 644 lib/libtcpq.a $(DESTDIR)$(LIBDIR)/libtcpq.a
+	$(Q)$(INSTALL) -m 755 lib/$(SHARED_NAME) $(DESTDIR)$(LIBDIR)/$(SHARED_NAME)
+	$(Q)ln -sf $(SHARED_NAME) $(DESTDIR)$(LIBDIR)/$(SHARED_MAJOR)
+	$(Q)ln -sf $(SHARED_NAME) $(DESTDIR)$(LIBDIR)/$(SHARED_LINK)
+	@echo "libtcpq $(VERSION) installed in $(DESTDIR)$(LIBDIR)"
+
+install-includes:
+	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(INCLUDEDIR)
+	$(Q)$(INSTALL) -m 644 include/tcpq.h $(DESTDIR)$(INCLUDEDIR)/tcpq.h
+
+install-pc: libtcpq.pc
+	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(PKGCONFIGDIR)
+	$(Q)$(INSTALL) -m 644 libtcpq.pc $(DESTDIR)$(PKGCONFIGDIR)/libtcpq.pc
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(LIBDIR)/libtcpq.a $(DESTDIR)$(LIBDIR)/$(SHARED_NAME) \
+	    $(DESTDIR)$(LIBDIR)/$(SHARED_MAJOR) $(DESTDIR)$(LIBDIR)/$(SHARED_LINK) \
+	    $(DESTDIR)$(INCLUDEDIR)/tcpq.h $(DESTDIR)$(PKGCONFIGDIR)/libtcpq.pc
+	@echo "libtcpq removed from $(DESTDIR)$(PREFIX)"
+
+clean:
+	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib \
+	    libtcpq.pc $(EXAMPLES) $(TEST_BIN)
+
+format:
+	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c tests/*.c tests/*.h

@@ -1,0 +1,271 @@
+/*
+ * libtcpq - TCP listen queues, buffers and timeout modes as the kernel
+ * really applies them.
+ *
+ * SPDX-License-Identifier: MIT
+ *
+ * This is the only public header. Every function returns -1 and sets errno
+ * on failure; every function that can fail takes an optional, caller-owned
+ * struct tcpq_report (NULL allowed) whose `message` then names the step and
+ * the reason, e.g. "bind 127.0.0.1:80: Permission denied". On success the
+ * report carries the figures the kernel really applied and the warnings,
+ * each with the exact fix. On success errno is left as it was on entry.
+ */
+#ifndef TCPQ_H
+#define TCPQ_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Version: defined here once; the Makefile reads it from these lines. */
+
+#define TCPQ_VERSION_MAJOR 0
+#define TCPQ_VERSION_MINOR 1
+#define TCPQ_VERSION_PATCH 0
+
+#define TCPQ_STRINGIFY_(x) #x
+#define TCPQ_STRINGIFY(x) TCPQ_STRINGIFY_(x)
+#define TCPQ_VERSION_STRING                                                    \
+    TCPQ_STRINGIFY(TCPQ_VERSION_MAJOR)                                         \
+    "." TCPQ_STRINGIFY(TCPQ_VERSION_MINOR) "." TCPQ_STRINGIFY(                 \
+        TCPQ_VERSION_PATCH)
+/* 0xMMmmpp, for #if TCPQ_VERSION_HEX >= 0x000100 */
+#define TCPQ_VERSION_HEX                                                       \
+    ((TCPQ_VERSION_MAJOR << 16) | (TCPQ_VERSION_MINOR << 8) |                  \
+     TCPQ_VERSION_PATCH)
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define TCPQ_API __attribute__((visibility("default")))
+#else
+#define TCPQ_API
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Types                                                               */
+
+/* The three modes of Python's socket.settimeout(None | t > 0 | 0.0). */
+enum tcpq_mode {
+    TCPQ_BLOCKING = 0, /* wait as long as it takes (default) */
+    TCPQ_TIMEOUT,      /* wait at most timeout_ms; then fail with ETIMEDOUT
+                          (plain recv/send/accept on the fd: EAGAIN) */
+    TCPQ_NONBLOCKING   /* never wait: EAGAIN/EWOULDBLOCK (EINPROGRESS for
+                          connect) */
+};
+
+/* Flags: zero is the default in every bit. A clear bit never turns an
+   option off; it leaves the kernel's default alone. */
+#define TCPQ_NO_REUSEADDR (1u << 0) /* do not set SO_REUSEADDR on listeners */
+#define TCPQ_REUSEPORT                                                         \
+    (1u << 1) /* SO_REUSEPORT (SO_REUSEPORT_LB on                              \
+                 FreeBSD); before bind only */
+#define TCPQ_V6ONLY                                                            \
+    (1u << 2) /* IPv6 listener takes no IPv4; before                           \
+                 bind only */
+#define TCPQ_NODELAY                                                           \
+    (1u << 3)                    /* TCP_NODELAY (inherited by accepted         \
+                                    sockets on Linux and the BSDs) */
+#define TCPQ_KEEPALIVE (1u << 4) /* SO_KEEPALIVE */
+#define TCPQ_FORCE_BUFFERS                                                     \
+    (1u << 5)                  /* Linux: SO_RCVBUFFORCE/SO_SNDBUFFORCE,        \
+                                  to pass net.core.rmem_max/wmem_max;          \
+                                  needs CAP_NET_ADMIN in the initial           \
+                                  user namespace (EPERM otherwise).            \
+                                  Elsewhere: EOPNOTSUPP. */
+#define TCPQ_FLAGS_ALL (0x3fu) /* every defined bit */
+
+struct tcpq_options {
+    int backlog; /* <= 0: the OS maximum, read at run time;
+                    > 0: wanted, clamped to the OS maximum */
+    int rcvbuf;  /* 0: leave to the kernel (autotuning kept); > 0: bytes
+                    wanted, in the caller's units (NOT the doubled Linux
+                    figure); < 0: EINVAL */
+    int sndbuf;  /* likewise */
+    enum tcpq_mode mode;
+    int timeout_ms; /* TCPQ_TIMEOUT only; must be > 0 */
+    unsigned flags; /* TCPQ_* above; an unknown bit is EINVAL */
+};
+
+enum tcpq_queue_model {
+    TCPQ_QUEUE_UNKNOWN = 0,
+    TCPQ_QUEUE_SPLIT, /* SYN queue + accept queue; backlog sizes the accept
+                         queue (Linux >= 2.2, FreeBSD with its syncache) */
+    TCPQ_QUEUE_SINGLE /* one queue holds half-open and complete connections;
+                         backlog bounds both (XNU/macOS, historic BSD) */
+};
+
+/* What this host allows, read at run time; -1 = this OS has no such
+   figure, or it could not be read. */
+struct tcpq_limits {
+    const char *os; /* "linux", "freebsd", "darwin", "openbsd", "netbsd",
+                       "posix" (a static string) */
+    enum tcpq_queue_model queue_model;
+    int somaxconn;              /* cap on any backlog (per network namespace on
+                                   Linux) */
+    int somaxconn_runtime;      /* 1: read from the running kernel; 0: the
+                                   compile-time SOMAXCONN fallback */
+    int max_syn_backlog;        /* Linux tcp_max_syn_backlog; FreeBSD syncache
+                                   cachelimit */
+    int syncookies;             /* 0 off, 1 on overflow, 2 always */
+    int abort_on_overflow;      /* Linux tcp_abort_on_overflow */
+    int rmem_default, rmem_max; /* SO_RCVBUF default and cap, as the
+                                   sysctl states them */
+    int wmem_default, wmem_max; /* SO_SNDBUF default and cap */
+    int tcp_rmem[3], tcp_wmem[3]; /* autotuning min, default, max */
+};
+
+#define TCPQ_WARN_BACKLOG_CLAMPED                                              \
+    (1u << 0) /* asked for more than the OS                                    \
+                 allows */
+#define TCPQ_WARN_RCVBUF_CLAMPED (1u << 1)
+#define TCPQ_WARN_SNDBUF_CLAMPED (1u << 2)
+#define TCPQ_WARN_AUTOTUNING_OFF                                               \
+    (1u << 3) /* a fixed buffer disables the                                   \
+                 kernel's autotuning */
+#define TCPQ_WARN_LIMITS_COMPILED                                              \
+    (1u << 4) /* runtime limits unreadable:                                    \
+                 compile-time guess used */
+#define TCPQ_WARN_TOO_LATE                                                     \
+    (1u << 5) /* buffers set after the                                         \
+                 handshake: window scale                                       \
+                 already fixed */
+#define TCPQ_WARN_SYNCOOKIES_OFF                                               \
+    (1u << 6) /* SYN queue overflow will drop                                  \
+                 SYNs */
+
+/* -1 = not known on this OS */
+struct tcpq_queue_stats {
+    int accept_queue_len;       /* completed connections waiting for
+                                   accept() now */
+    int accept_queue_limit;     /* the backlog in force */
+    long long listen_overflows; /* host (netns) counter: SYNs/ACKs dropped,
+                                   accept queue full */
+    long long listen_drops;     /* host (netns) counter: all listener
+                                   drops */
+};
+
+enum tcpq_errclass {
+    TCPQ_ERR_NONE = 0,
+    TCPQ_ERR_WOULDBLOCK,
+    TCPQ_ERR_TIMEOUT,
+    TCPQ_ERR_INTERRUPTED,
+    TCPQ_ERR_REFUSED,
+    TCPQ_ERR_RESET,
+    TCPQ_ERR_ABORTED,
+    TCPQ_ERR_BROKEN_PIPE,
+    TCPQ_ERR_ADDR_IN_USE,
+    TCPQ_ERR_OTHER
+};
+
+/* Filled by every call that takes it. The call first sets every int field
+   to -1 ("not measured by this call"), warnings to 0 and both strings to
+   "", then fills what it measured. */
+struct tcpq_report {
+    int backlog_requested;     /* as given in the options (0 for NULL) */
+    int backlog;               /* what the kernel uses, read back where the
+                                  OS allows (Linux TCP_INFO) */
+    int accept_queue_capacity; /* completed connections held un-accepted
+                                  before new SYNs are dropped (Linux:
+                                  backlog + 1) */
+    int syn_queue_capacity;    /* half-open connections stored before SYNs
+                                  are dropped or answered with cookies; -1
+                                  where not bounded/known */
+    int rcvbuf_requested, rcvbuf, rcvbuf_kernel; /* rcvbuf in the caller's
+                                  units; rcvbuf_kernel exactly as
+                                  getsockopt reports it */
+    int sndbuf_requested, sndbuf, sndbuf_kernel;
+    unsigned warnings; /* TCPQ_WARN_* */
+    char address[64];  /* bound or connected address, "127.0.0.1:40123" /
+                          "[::1]:40123" */
+    char message[256]; /* failure: step and reason. success: each warning
+                          with its fix, joined by "; " (cut at 255 bytes) */
+};
+
+/* ------------------------------------------------------------------ */
+/* Functions                                                           */
+
+/* "MAJOR.MINOR.PATCH" of the library actually linked; equals
+   TCPQ_VERSION_STRING of the header it was built with. Never fails. */
+TCPQ_API const char *tcpq_version(void);
+
+/* Fills *out with this host's limits, read at run time (Linux: the
+   caller's network namespace, from /proc/sys; BSDs: sysctl). A figure the
+   OS does not have, or that cannot be read, is -1; when the backlog cap
+   itself cannot be read, somaxconn is the compile-time SOMAXCONN and
+   somaxconn_runtime is 0. Nothing is cached: every call reads anew.
+   Errors: EINVAL (out is NULL). */
+TCPQ_API int tcpq_get_limits(struct tcpq_limits *out);
+
+/* Makes fd a listener with the policy in opt (NULL: all defaults).
+   fd: a TCP socket, bound or not, not connected. In this order: buffers
+   (so accepted sockets inherit them and window scaling is negotiated with
+   them), flags (SO_REUSEADDR, SO_REUSEPORT and IPV6_V6ONLY only while the
+   socket is unbound), mode, then listen(2) with the backlog clamped to the
+   runtime maximum (backlog <= 0: the maximum itself). The report gives the
+   backlog read back from the kernel, the accept- and SYN-queue capacities
+   this kernel gives it, and every clamp with the sysctl that lifts it.
+   Calling it again on a listening socket resizes the backlog where the OS
+   allows (Linux, FreeBSD).
+   Errors: EBADF, ENOTSOCK, EOPNOTSUPP (not a TCP socket), EINVAL (invalid
+   option, connected socket), EISCONN, and those of setsockopt, fcntl and
+   listen. Invalid input is refused before the socket is changed. */
+TCPQ_API int tcpq_listen(int fd, const struct tcpq_options *opt,
+                         struct tcpq_report *report);
+
+/* Applies opt->rcvbuf / opt->sndbuf (0 = untouched, autotuning kept) and
+   reports what the kernel really granted: report->rcvbuf in the caller's
+   units (Linux's doubling undone), report->rcvbuf_kernel exactly as
+   getsockopt(SO_RCVBUF) returns it; likewise for sndbuf. Both are reported
+   even for a 0 request. Warnings: *_CLAMPED (with the sysctl to raise),
+   AUTOTUNING_OFF (any fixed size), TOO_LATE (socket already connected).
+   Errors: EBADF, ENOTSOCK, EOPNOTSUPP, EINVAL (negative size, unknown flag
+   bit), EPERM (TCPQ_FORCE_BUFFERS without CAP_NET_ADMIN), and those of
+   setsockopt. */
+TCPQ_API int tcpq_set_buffers(int fd, const struct tcpq_options *opt,
+                              struct tcpq_report *report);
+
+/* Puts the descriptor itself in opt->mode, so that plain recv/send/accept
+   honour it where the OS enforces it: TCPQ_BLOCKING clears O_NONBLOCK and
+   both timeouts; TCPQ_TIMEOUT clears O_NONBLOCK and sets SO_RCVTIMEO and
+   SO_SNDTIMEO to timeout_ms (the kernel rounds up to whole clock ticks);
+   TCPQ_NONBLOCKING sets O_NONBLOCK and clears both timeouts.
+   Errors: EBADF, ENOTSOCK, EOPNOTSUPP, EINVAL (unknown mode, timeout_ms
+   <= 0 in TCPQ_TIMEOUT, unknown flag bit), and those of fcntl and
+   setsockopt. */
+TCPQ_API int tcpq_set_timeout_mode(int fd, const struct tcpq_options *opt);
+
+/* Reads the mode back from the kernel's state of the descriptor:
+   O_NONBLOCK set -> TCPQ_NONBLOCKING, *timeout_ms = 0; else a non-zero
+   SO_RCVTIMEO or SO_SNDTIMEO -> TCPQ_TIMEOUT with *timeout_ms the larger of
+   the two as the kernel stores it, rounded up to whole milliseconds (so it
+   is never less than what the kernel enforces, and may exceed what was set
+   by up to one clock tick: 250 reads back as 252 at HZ=250); else
+   TCPQ_BLOCKING, *timeout_ms = 0. Either pointer may be NULL.
+   Errors: EBADF, ENOTSOCK, EOPNOTSUPP. */
+TCPQ_API int tcpq_get_timeout_mode(int fd, enum tcpq_mode *mode,
+                                   int *timeout_ms);
+
+/* Resolves host and port, creates a close-on-exec socket, applies opt,
+   binds and calls tcpq_listen. host NULL: all interfaces, dual-stack
+   ("::" with IPV6_V6ONLY off unless TCPQ_V6ONLY) where IPv6 exists, else
+   0.0.0.0. port: a number 0..65535 ("0": ephemeral) or a service name.
+   Each resolved address is tried in turn; report->address is the bound
+   address. Returns the listening fd.
+   Errors: EINVAL (port NULL or out of range, invalid option),
+   EADDRNOTAVAIL (host does not resolve), EAGAIN (resolver temporarily
+   failed), EADDRINUSE, EACCES, and those of socket, setsockopt, bind and
+   listen. Nothing is left open on failure. */
+TCPQ_API int tcpq_open_listener(const char *host, const char *port,
+                                const struct tcpq_options *opt,
+                                struct tcpq_report *report);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TCPQ_H */

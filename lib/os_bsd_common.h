@@ -1,0 +1,49 @@
+/* Shared by the BSD-family platform files: sysctl readers and the limits
+   skeleton. Included by exactly one os_<family>.c per build. */
+#ifndef TCPQ_OS_BSD_COMMON_H
+#define TCPQ_OS_BSD_COMMON_H
+
+#include <string.h>
+#include <sys/types.h>
+#include <sys/sysctl.h>
+
+#include "tcpq_internal.h"
+
+/* An int sysctl by name, or -1 when absent or unreadable. */
+static int sysctl_int(const char *name)
+{
+    int value = -1;
+    size_t len = sizeof value;
+
+    if (sysctlbyname(name, &value, &len, NULL, 0) < 0 || len != sizeof value)
+        return -1;
+    return value;
+}
+
+/* The backlog cap from the first sysctl that answers, else SOMAXCONN. */
+static void limits_somaxconn(struct tcpq_limits *out, const char *name,
+                             const char *fallback_name)
+{
+    out->somaxconn = sysctl_int(name);
+    if (out->somaxconn < 0 && fallback_name != NULL)
+        out->somaxconn = sysctl_int(fallback_name);
+    out->somaxconn_runtime = out->somaxconn >= 0;
+    if (out->somaxconn < 0)
+        out->somaxconn = SOMAXCONN;
+}
+
+int tcpq__os_force_buffer(int fd, int receive, int bytes)
+{
+    (void)fd;
+    (void)receive;
+    (void)bytes;
+    errno = EOPNOTSUPP;
+    return -1;
+}
+
+const char *tcpq__os_force_name(int receive)
+{
+    return receive ? "SO_RCVBUF (forced)" : "SO_SNDBUF (forced)";
+}
+
+#endif

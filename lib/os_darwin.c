@@ -1,0 +1,37 @@
+/* macOS / XNU: limits by sysctl and the single queue of bsd/kern
+   uipc_socket2.c sonewconn_internal(). Untested here. */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "os_bsd_common.h"
+
+const struct tcpq__os_names tcpq__os = {"kern.ipc.somaxconn",
+                                        "kern.ipc.maxsockbuf",
+                                        "kern.ipc.maxsockbuf", NULL, 1};
+
+void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
+{
+    tcpq__limits_unknown(out, "darwin", TCPQ_QUEUE_SINGLE);
+    if (want & TCPQ__LIM_BACKLOG)
+        limits_somaxconn(out, "kern.ipc.somaxconn", NULL);
+    if (want & TCPQ__LIM_BUFFERS)
+        out->rmem_max = out->wmem_max = sysctl_int("kern.ipc.maxsockbuf");
+}
+
+int tcpq__os_backlog_in_force(int fd)
+{
+    (void)fd;
+    return -1;
+}
+
+int tcpq__os_accept_queue_capacity(int backlog)
+{
+    /* incomplete + complete together are refused at >= qlimit */
+    return backlog < 0 ? -1 : backlog;
+}
+
+int tcpq__os_syn_queue_capacity(int backlog, const struct tcpq_limits *lim)
+{
+    (void)lim;
+    return backlog < 0 ? -1 : backlog; /* the same, shared queue */
+}

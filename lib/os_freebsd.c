@@ -1,0 +1,53 @@
+/* FreeBSD: limits by sysctl, the backlog read back with SO_LISTENQLIMIT,
+   and sys/kern/uipc_socket.c's accept-queue rule (3B/2). Untested here. */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "os_bsd_common.h"
+
+const struct tcpq__os_names tcpq__os = {
+    "kern.ipc.soacceptqueue", "kern.ipc.maxsockbuf", "kern.ipc.maxsockbuf",
+    "net.inet.tcp.syncookies", 1};
+
+void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
+{
+    tcpq__limits_unknown(out, "freebsd", TCPQ_QUEUE_SPLIT);
+    if (want & TCPQ__LIM_BACKLOG) {
+        limits_somaxconn(out, "kern.ipc.soacceptqueue", "kern.ipc.somaxconn");
+        out->max_syn_backlog = sysctl_int("net.inet.tcp.syncache.cachelimit");
+        out->syncookies = sysctl_int("net.inet.tcp.syncookies");
+    }
+    if (want & TCPQ__LIM_BUFFERS) {
+        /* kern.ipc.maxsockbuf is a u_long */
+        u_long max = 0;
+        size_t len = sizeof max;
+        if (sysctlbyname("kern.ipc.maxsockbuf", &max, &len, NULL, 0) == 0 &&
+            len == sizeof max && max <= 0x7fffffffUL)
+            out->rmem_max = out->wmem_max = (int)max;
+    }
+}
+
+int tcpq__os_backlog_in_force(int fd)
+{
+    int limit = -1;
+    socklen_t len = sizeof limit;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_LISTENQLIMIT, &limit, &len) < 0)
+        return -1;
+    return limit;
+}
+
+int tcpq__os_accept_queue_capacity(int backlog)
+{
+    /* sonewconn(): overflow when qlen > 3 * qlimit / 2 */
+    if (backlog < 0 || backlog > 0x7fffffff / 3)
+        return -1;
+    return 3 * backlog / 2 + 1;
+}
+
+int tcpq__os_syn_queue_capacity(int backlog, const struct tcpq_limits *lim)
+{
+    (void)backlog;
+    /* half-open connections live in the host-wide syncache */
+    return lim->max_syn_backlog;
+}

@@ -1,0 +1,695 @@
+/* The portable core: argument checks, reports, buffers, modes, listen and
+   open_listener. What differs per kernel comes from lib/os_<family>.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "tcpq_internal.h"
+
+/* ---- reports ---------------------------------------------------------- */
+
+static void report_reset(struct tcpq_report *r)
+{
+    if (r == NULL)
+        return;
+    memset(r, 0, sizeof *r);
+    r->backlog_requested = r->backlog = -1;
+    r->accept_queue_capacity = r->syn_queue_capacity = -1;
+    r->rcvbuf_requested = r->rcvbuf = r->rcvbuf_kernel = -1;
+    r->sndbuf_requested = r->sndbuf = r->sndbuf_kernel = -1;
+}
+
+/* Failure: "step: strerror(err)". Sets errno to err and returns -1. */
+static int fail(struct tcpq_report *r, int err, const char *fmt, ...)
+{
+    if (r != NULL) {
+        va_list ap;
+        int n;
+        va_start(ap, fmt);
+        n = vsnprintf(r->message, sizeof r->message, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < sizeof r->message)
+            snprintf(r->message + n, sizeof r->message - (size_t)n, ": %s",
+                     strerror(err));
+    }
+    errno = err;
+    return -1;
+}
+
+/* Appends one warning's text to the message, "; " between two. */
+static void append(struct tcpq_report *r, const char *fmt, ...)
+{
+    size_t used = strlen(r->message);
+    va_list ap;
+    int n;
+
+    if (used > 0) {
+        if (used + 3 > sizeof r->message)
+            return;
+        memcpy(r->message + used, "; ", 3);
+        used += 2;
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(r->message + used, sizeof r->message - used, fmt, ap);
+    va_end(ap);
+    if (n > 0 && (size_t)n >= sizeof r->message - used) /* cut: say so */
+        memcpy(r->message + sizeof r->message - 4, "...", 4);
+}
+
+/* On success: each warning the report carries, with its fix, most
+   important first, from the figures the report holds. */
+static void compose_warnings(struct tcpq_report *r, int backlog_read_back,
+                             int syncookies)
+{
+    const char *cap;
+
+    if (r == NULL)
+        return;
+    r->message[0] = '\0';
+    if (r->warnings & TCPQ_WARN_BACKLOG_CLAMPED)
+        append(r,
+               "backlog %d clamped to %d by %s; raise it with: sysctl -w %s=%d",
+               r->backlog_requested, r->backlog, tcpq__os.somaxconn,
+               tcpq__os.somaxconn, r->backlog_requested);
+    if (r->warnings & TCPQ_WARN_LIMITS_COMPILED)
+        append(r, "%s unreadable: compile-time SOMAXCONN %d assumed%s",
+               tcpq__os.somaxconn, SOMAXCONN,
+               backlog_read_back ? " (backlog read back from the kernel)" : "");
+    if (r->warnings & TCPQ_WARN_SYNCOOKIES_OFF)
+        append(r,
+               "%s=%d: SYNs past the SYN queue (%d) are dropped; sysctl -w "
+               "%s=1",
+               tcpq__os.syncookies, syncookies, r->syn_queue_capacity,
+               tcpq__os.syncookies);
+    if (r->warnings & TCPQ_WARN_RCVBUF_CLAMPED) {
+        cap = tcpq__os.rmem_max;
+        append(r, "rcvbuf %d clamped to %d by %s: sysctl -w %s=%d",
+               r->rcvbuf_requested, r->rcvbuf, cap, cap, r->rcvbuf_requested);
+    }
+    if (r->warnings & TCPQ_WARN_SNDBUF_CLAMPED) {
+        cap = tcpq__os.wmem_max;
+        append(r, "sndbuf %d clamped to %d by %s: sysctl -w %s=%d",
+               r->sndbuf_requested, r->sndbuf, cap, cap, r->sndbuf_requested);
+    }
+    if (r->warnings & TCPQ_WARN_TOO_LATE)
+        append(r, "buffers set after the handshake (window scale fixed): set "
+                  "them before connect() or on the listener");
+    if (r->warnings & TCPQ_WARN_AUTOTUNING_OFF)
+        append(r, "fixed buffers turn off autotuning (0 keeps it)");
+}
+
+static void warn(struct tcpq_report *r, unsigned bit)
+{
+    if (r != NULL)
+        r->warnings |= bit;
+}
+
+/* "127.0.0.1:80" or "[::1]:80"; "?" for other families. */
+static void format_address(const struct sockaddr *sa, char *buf, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN];
+    char port[8];
+
+    if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+        getnameinfo(sa,
+                    sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                             : sizeof(struct sockaddr_in6),
+                    host, sizeof host, port, sizeof port,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        snprintf(buf, cap, "?");
+        return;
+    }
+    snprintf(buf, cap, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host,
+             port);
+}
+
+static void report_local_address(int fd, struct tcpq_report *r)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (r != NULL && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        format_address((struct sockaddr *)&ss, r->address, sizeof r->address);
+}
+
+void tcpq__limits_unknown(struct tcpq_limits *out, const char *os,
+                          enum tcpq_queue_model model)
+{
+    int *ints[] = {
+        &out->somaxconn,   &out->somaxconn_runtime, &out->max_syn_backlog,
+        &out->syncookies,  &out->abort_on_overflow, &out->rmem_default,
+        &out->rmem_max,    &out->wmem_default,      &out->wmem_max,
+        &out->tcp_rmem[0], &out->tcp_rmem[1],       &out->tcp_rmem[2],
+        &out->tcp_wmem[0], &out->tcp_wmem[1],       &out->tcp_wmem[2]};
+    size_t i;
+
+    memset(out, 0, sizeof *out);
+    out->os = os;
+    out->queue_model = model;
+    for (i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        *ints[i] = -1;
+}
+
+/* ---- argument checks: before anything about the socket changes ------- */
+
+static const struct tcpq_options default_options = {0, 0, 0, TCPQ_BLOCKING,
+                                                    0, 0};
+
+static int check_options(const struct tcpq_options *opt, struct tcpq_report *r)
+{
+    if (opt->rcvbuf < 0)
+        return fail(r, EINVAL, "options: rcvbuf %d is negative", opt->rcvbuf);
+    if (opt->sndbuf < 0)
+        return fail(r, EINVAL, "options: sndbuf %d is negative", opt->sndbuf);
+    if ((int)opt->mode < (int)TCPQ_BLOCKING ||
+        (int)opt->mode > (int)TCPQ_NONBLOCKING)
+        return fail(r, EINVAL, "options: unknown mode %d", (int)opt->mode);
+    if (opt->mode == TCPQ_TIMEOUT && opt->timeout_ms <= 0)
+        return fail(r, EINVAL,
+                    "options: timeout_ms %d must be > 0 in TCPQ_TIMEOUT",
+                    opt->timeout_ms);
+    if (opt->flags & ~TCPQ_FLAGS_ALL)
+        return fail(r, EINVAL, "options: unknown flag bits 0x%x",
+                    opt->flags & ~TCPQ_FLAGS_ALL);
+    return 0;
+}
+
+/* fd must be an open TCP socket (IPv4 or IPv6, SOCK_STREAM). */
+static int check_tcp_socket(int fd, struct tcpq_report *r)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int type = 0;
+    socklen_t type_len = sizeof type;
+
+    if (fd < 0)
+        return fail(r, EBADF, "fd %d", fd);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) < 0)
+        return fail(r, errno, "fd %d", fd);
+    if (type != SOCK_STREAM)
+        return fail(r, EOPNOTSUPP, "fd %d is not a TCP socket (type %d)", fd,
+                    type);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return fail(r, errno, "getsockname fd %d", fd);
+    if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+        return fail(r, EOPNOTSUPP, "fd %d is not a TCP socket (family %d)", fd,
+                    (int)ss.ss_family);
+#ifdef SO_PROTOCOL
+    {
+        int protocol = 0;
+        socklen_t protocol_len = sizeof protocol;
+        if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &protocol_len) ==
+                0 &&
+            protocol != IPPROTO_TCP)
+            return fail(r, EOPNOTSUPP,
+                        "fd %d is not a TCP socket (protocol %d)", fd,
+                        protocol);
+    }
+#endif
+    return 0;
+}
+
+static int check_call(int fd, const struct tcpq_options *opt,
+                      struct tcpq_report *r)
+{
+    if (check_tcp_socket(fd, r) < 0)
+        return -1;
+    return check_options(opt, r);
+}
+
+static int is_connected(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
+static int is_bound(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return ((struct sockaddr_in *)&ss)->sin_port != 0;
+    if (ss.ss_family == AF_INET6)
+        return ((struct sockaddr_in6 *)&ss)->sin6_port != 0;
+    return 0;
+}
+
+static int set_int_option(int fd, int level, int name, int value,
+                          const char *label, struct tcpq_report *r)
+{
+    if (setsockopt(fd, level, name, &value, sizeof value) < 0)
+        return fail(r, errno, "setsockopt %s", label);
+    return 0;
+}
+
+/* ---- version and limits ----------------------------------------------- */
+
+const char *tcpq_version(void)
+{
+    return TCPQ_VERSION_STRING;
+}
+
+int tcpq_get_limits(struct tcpq_limits *out)
+{
+    int saved = errno;
+
+    if (out == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    tcpq__os_limits(out, TCPQ__LIM_ALL);
+    errno = saved;
+    return 0;
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+
+static int apply_buffer(int fd, int receive, int requested, unsigned flags,
+                        struct tcpq_report *r)
+{
+    const char *label = receive ? "SO_RCVBUF" : "SO_SNDBUF";
+    const char *cap = receive ? tcpq__os.rmem_max : tcpq__os.wmem_max;
+    int name = receive ? SO_RCVBUF : SO_SNDBUF;
+    int kernel = 0;
+    socklen_t len = sizeof kernel;
+    int granted;
+
+    if (requested > 0) {
+        if (flags & TCPQ_FORCE_BUFFERS) {
+            if (tcpq__os_force_buffer(fd, receive, requested) < 0) {
+                int err = errno;
+                if (err == EPERM)
+                    return fail(r, err,
+                                "setsockopt %s %d (needs CAP_NET_ADMIN in "
+                                "the initial user namespace; without "
+                                "TCPQ_FORCE_BUFFERS it is capped by %s)",
+                                tcpq__os_force_name(receive), requested, cap);
+                return fail(r, err, "setsockopt %s %d",
+                            tcpq__os_force_name(receive), requested);
+            }
+        } else if (setsockopt(fd, SOL_SOCKET, name, &requested,
+                              sizeof requested) < 0) {
+            return fail(r, errno, "setsockopt %s %d", label, requested);
+        }
+    }
+    if (getsockopt(fd, SOL_SOCKET, name, &kernel, &len) < 0)
+        return fail(r, errno, "getsockopt %s", label);
+    granted = kernel / tcpq__os.buffer_scale;
+    if (r != NULL) {
+        if (receive) {
+            r->rcvbuf_requested = requested;
+            r->rcvbuf = granted;
+            r->rcvbuf_kernel = kernel;
+        } else {
+            r->sndbuf_requested = requested;
+            r->sndbuf = granted;
+            r->sndbuf_kernel = kernel;
+        }
+    }
+    if (requested > 0 && granted < requested)
+        warn(r, receive ? TCPQ_WARN_RCVBUF_CLAMPED : TCPQ_WARN_SNDBUF_CLAMPED);
+    return 0;
+}
+
+/* Applies and reports both buffers; the arguments are already checked. */
+static int apply_buffers(int fd, const struct tcpq_options *opt,
+                         struct tcpq_report *r)
+{
+    if (apply_buffer(fd, 1, opt->rcvbuf, opt->flags, r) < 0 ||
+        apply_buffer(fd, 0, opt->sndbuf, opt->flags, r) < 0)
+        return -1;
+    if (opt->rcvbuf > 0 || opt->sndbuf > 0) {
+        warn(r, TCPQ_WARN_AUTOTUNING_OFF);
+        if (is_connected(fd))
+            warn(r, TCPQ_WARN_TOO_LATE);
+    }
+    return 0;
+}
+
+int tcpq_set_buffers(int fd, const struct tcpq_options *opt,
+                     struct tcpq_report *report)
+{
+    int saved = errno;
+
+    report_reset(report);
+    if (opt == NULL)
+        opt = &default_options;
+    if (check_call(fd, opt, report) < 0 || apply_buffers(fd, opt, report) < 0)
+        return -1;
+    compose_warnings(report, 0, -1);
+    errno = saved;
+    return 0;
+}
+
+/* ---- modes -------------------------------------------------------------- */
+
+static int apply_mode(int fd, const struct tcpq_options *opt,
+                      struct tcpq_report *r)
+{
+    struct timeval tv = {0, 0};
+    int fl = fcntl(fd, F_GETFL);
+    int want_fl;
+
+    if (fl < 0)
+        return fail(r, errno, "fcntl F_GETFL");
+    want_fl =
+        opt->mode == TCPQ_NONBLOCKING ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+    if (opt->mode == TCPQ_TIMEOUT) {
+        tv.tv_sec = opt->timeout_ms / 1000;
+        tv.tv_usec = (opt->timeout_ms % 1000) * 1000;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
+        return fail(r, errno, "setsockopt SO_RCVTIMEO");
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+        return fail(r, errno, "setsockopt SO_SNDTIMEO");
+    if (want_fl != fl && fcntl(fd, F_SETFL, want_fl) < 0)
+        return fail(r, errno, "fcntl F_SETFL");
+    return 0;
+}
+
+int tcpq_set_timeout_mode(int fd, const struct tcpq_options *opt)
+{
+    int saved = errno;
+
+    if (opt == NULL)
+        opt = &default_options;
+    if (check_call(fd, opt, NULL) < 0 || apply_mode(fd, opt, NULL) < 0)
+        return -1;
+    errno = saved;
+    return 0;
+}
+
+/* A kernel timeout in whole milliseconds, rounded up, at most INT_MAX. */
+static int timeout_ms_of(int fd, int name, int *out)
+{
+    struct timeval tv;
+    socklen_t len = sizeof tv;
+    long long ms;
+
+    if (getsockopt(fd, SOL_SOCKET, name, &tv, &len) < 0)
+        return -1;
+    ms = (long long)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+    *out = ms > INT_MAX ? INT_MAX : (int)ms;
+    return 0;
+}
+
+int tcpq_get_timeout_mode(int fd, enum tcpq_mode *mode, int *timeout_ms)
+{
+    int saved = errno;
+    int fl, rcv_ms, snd_ms;
+    enum tcpq_mode m = TCPQ_BLOCKING;
+    int ms = 0;
+
+    if (check_tcp_socket(fd, NULL) < 0)
+        return -1;
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || timeout_ms_of(fd, SO_RCVTIMEO, &rcv_ms) < 0 ||
+        timeout_ms_of(fd, SO_SNDTIMEO, &snd_ms) < 0)
+        return -1;
+    if (fl & O_NONBLOCK) {
+        m = TCPQ_NONBLOCKING;
+    } else if (rcv_ms > 0 || snd_ms > 0) {
+        m = TCPQ_TIMEOUT;
+        ms = rcv_ms > snd_ms ? rcv_ms : snd_ms;
+    }
+    if (mode != NULL)
+        *mode = m;
+    if (timeout_ms != NULL)
+        *timeout_ms = ms;
+    errno = saved;
+    return 0;
+}
+
+/* ---- listen ------------------------------------------------------------- */
+
+/* Options that only matter before bind(); the socket is unbound here. */
+static int apply_bind_flags(int fd, int family, int dual_stack, unsigned flags,
+                            struct tcpq_report *r)
+{
+    if (!(flags & TCPQ_NO_REUSEADDR) &&
+        set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR", r) < 0)
+        return -1;
+    if (flags & TCPQ_REUSEPORT) {
+#if defined(SO_REUSEPORT_LB)
+        if (set_int_option(fd, SOL_SOCKET, SO_REUSEPORT_LB, 1,
+                           "SO_REUSEPORT_LB", r) < 0)
+            return -1;
+#elif defined(SO_REUSEPORT)
+        if (set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT", r) <
+            0)
+            return -1;
+#else
+        return fail(r, EOPNOTSUPP, "setsockopt SO_REUSEPORT");
+#endif
+    }
+    if (family == AF_INET6 && ((flags & TCPQ_V6ONLY) || dual_stack) &&
+        set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+                       (flags & TCPQ_V6ONLY) ? 1 : 0, "IPV6_V6ONLY", r) < 0)
+        return -1;
+    return 0;
+}
+
+static int apply_socket_flags(int fd, unsigned flags, struct tcpq_report *r)
+{
+    if ((flags & TCPQ_NODELAY) &&
+        set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", r) < 0)
+        return -1;
+    if ((flags & TCPQ_KEEPALIVE) &&
+        set_int_option(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE", r) < 0)
+        return -1;
+    return 0;
+}
+
+static int socket_family(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return AF_UNSPEC;
+    return ss.ss_family;
+}
+
+/* Everything after the checks; `bind_flags_done` when the caller set the
+   bind-time options itself (open_listener, before bind). */
+static int listen_checked(int fd, const struct tcpq_options *opt,
+                          int bind_flags_done, struct tcpq_report *r)
+{
+    struct tcpq_limits lim;
+    int wanted, in_force, read_back;
+
+    if (is_connected(fd))
+        return fail(r, EISCONN, "listen fd %d: the socket is connected", fd);
+    tcpq__os_limits(&lim, TCPQ__LIM_BACKLOG);
+    if (lim.somaxconn_runtime)
+        wanted = opt->backlog <= 0 || opt->backlog > lim.somaxconn
+                     ? lim.somaxconn
+                     : opt->backlog;
+    else /* cap unknown: let the kernel clamp, then read back what it did */
+        wanted = opt->backlog <= 0 ? INT_MAX : opt->backlog;
+
+    if (apply_buffers(fd, opt, r) < 0)
+        return -1;
+    if (!bind_flags_done && !is_bound(fd) &&
+        apply_bind_flags(fd, socket_family(fd), 0, opt->flags, r) < 0)
+        return -1;
+    if (apply_socket_flags(fd, opt->flags, r) < 0 || apply_mode(fd, opt, r) < 0)
+        return -1;
+    if (listen(fd, wanted) < 0)
+        return fail(r, errno, "listen fd %d backlog %d", fd, wanted);
+
+    read_back = tcpq__os_backlog_in_force(fd);
+    in_force = read_back;
+    if (in_force < 0) /* the kernel does not tell: our clamp, or a guess */
+        in_force = wanted < lim.somaxconn ? wanted : lim.somaxconn;
+    if (r == NULL)
+        return 0;
+    r->backlog_requested = opt->backlog;
+    r->backlog = in_force;
+    r->accept_queue_capacity = tcpq__os_accept_queue_capacity(in_force);
+    r->syn_queue_capacity = tcpq__os_syn_queue_capacity(in_force, &lim);
+    report_local_address(fd, r);
+    if (opt->backlog > 0 && in_force < opt->backlog)
+        warn(r, TCPQ_WARN_BACKLOG_CLAMPED);
+    if (!lim.somaxconn_runtime)
+        warn(r, TCPQ_WARN_LIMITS_COMPILED);
+    if (lim.syncookies == 0 && tcpq__os.syncookies != NULL)
+        warn(r, TCPQ_WARN_SYNCOOKIES_OFF);
+    compose_warnings(r, read_back >= 0, lim.syncookies);
+    return 0;
+}
+
+int tcpq_listen(int fd, const struct tcpq_options *opt,
+                struct tcpq_report *report)
+{
+    int saved = errno;
+
+    report_reset(report);
+    if (opt == NULL)
+        opt = &default_options;
+    if (report != NULL)
+        report->backlog_requested = opt->backlog;
+    if (check_call(fd, opt, report) < 0 ||
+        listen_checked(fd, opt, 0, report) < 0)
+        return -1;
+    errno = saved;
+    return 0;
+}
+
+/* ---- open_listener ------------------------------------------------------ */
+
+/* A numeric port must be 0..65535; names are left to getaddrinfo. */
+static int check_port(const char *port, struct tcpq_report *r)
+{
+    const char *p;
+    long value = 0;
+
+    if (port == NULL)
+        return fail(r, EINVAL, "port NULL");
+    if (*port == '\0')
+        return fail(r, EINVAL, "port \"\"");
+    for (p = port; *p >= '0' && *p <= '9'; p++) {
+        value = value * 10 + (*p - '0');
+        if (value > 65535)
+            return fail(r, EINVAL, "port %s out of range 0..65535", port);
+    }
+    return 0;
+}
+
+static int errno_of_gai(int gai)
+{
+    switch (gai) {
+    case EAI_NONAME:
+#if defined(EAI_NODATA) && EAI_NODATA != EAI_NONAME
+    case EAI_NODATA:
+#endif
+#if defined(EAI_ADDRFAMILY)
+    case EAI_ADDRFAMILY:
+#endif
+    case EAI_FAIL:
+        return EADDRNOTAVAIL;
+    case EAI_AGAIN:
+        return EAGAIN;
+    case EAI_MEMORY:
+        return ENOMEM;
+    case EAI_FAMILY:
+        return EAFNOSUPPORT;
+    case EAI_SYSTEM:
+        return errno != 0 ? errno : EIO;
+    default: /* EAI_SERVICE, EAI_SOCKTYPE, EAI_BADFLAGS */
+        return EINVAL;
+    }
+}
+
+static int open_socket(int family)
+{
+    int fd;
+#ifdef SOCK_CLOEXEC
+    fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+#else
+    fd = socket(family, SOCK_STREAM, IPPROTO_TCP);
+    if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+#endif
+    return fd;
+}
+
+/* One candidate address: socket, bind-time flags, bind, listen. */
+static int listen_on(const struct addrinfo *ai, int dual_stack,
+                     const struct tcpq_options *opt, struct tcpq_report *r)
+{
+    char where[64];
+    int fd = open_socket(ai->ai_family);
+    int err;
+
+    if (r != NULL) { /* a failed earlier candidate leaves nothing behind */
+        r->message[0] = '\0';
+        r->warnings = 0;
+    }
+    format_address(ai->ai_addr, where, sizeof where);
+    if (fd < 0)
+        return fail(r, errno, "socket %s", where);
+    if (apply_bind_flags(fd, ai->ai_family, dual_stack, opt->flags, r) < 0)
+        goto fail;
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        fail(r, errno, "bind %s", where);
+        goto fail;
+    }
+    if (listen_checked(fd, opt, 1, r) < 0)
+        goto fail;
+    return fd;
+fail:
+    err = errno;
+    close(fd);
+    errno = err;
+    return -1;
+}
+
+int tcpq_open_listener(const char *host, const char *port,
+                       const struct tcpq_options *opt,
+                       struct tcpq_report *report)
+{
+    struct addrinfo hints, *list = NULL, *ai;
+    int saved = errno;
+    int gai, fd = -1, pass;
+
+    report_reset(report);
+    if (opt == NULL)
+        opt = &default_options;
+    if (report != NULL)
+        report->backlog_requested = opt->backlog;
+    if (check_port(port, report) < 0 || check_options(opt, report) < 0)
+        return -1;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    hints.ai_flags = AI_PASSIVE;
+    errno = 0;
+    gai = getaddrinfo(host, port, &hints, &list);
+    if (gai != 0) {
+        int err = errno_of_gai(gai);
+        if (report != NULL)
+            snprintf(report->message, sizeof report->message,
+                     "getaddrinfo %s port %s: %s", host ? host : "(any)", port,
+                     gai == EAI_SYSTEM ? strerror(err) : gai_strerror(gai));
+        errno = err;
+        return -1;
+    }
+    /* All interfaces: an IPv6 socket that also takes IPv4 first, so one
+       descriptor serves both; the IPv4 wildcard where IPv6 is missing. */
+    for (pass = host == NULL ? 0 : 1; pass < 2 && fd < 0; pass++) {
+        for (ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
+            if (host == NULL && (pass == 0) != (ai->ai_family == AF_INET6))
+                continue;
+            fd = listen_on(ai, host == NULL, opt, report);
+        }
+    }
+    freeaddrinfo(list);
+    if (fd < 0) {
+        if (errno == 0)
+            errno = EADDRNOTAVAIL;
+        return -1;
+    }
+    errno = saved;
+    return fd;
+}

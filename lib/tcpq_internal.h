@@ -1,0 +1,69 @@
+/* Internal interfaces between the portable core, the text parsers and the
+   one platform file the Makefile picks (lib/os_<family>.c). Never installed. */
+#ifndef TCPQ_INTERNAL_H
+#define TCPQ_INTERNAL_H
+
+#include <stddef.h>
+
+#include "tcpq.h"
+
+/* ---- parse.c: strict parsers of kernel text, buffer + length ---------- */
+
+/* One decimal int, optional leading '-', optional trailing white space
+   (the newline procfs writes). Anything else, an empty field or a value
+   outside int: -1 with errno EINVAL or ERANGE. */
+int tcpq__parse_int(const char *buf, size_t len, int *out);
+
+/* Exactly three such ints separated by blanks or tabs (tcp_rmem). */
+int tcpq__parse_int3(const char *buf, size_t len, int out[3]);
+
+/* Reads a small text file (at most cap - 1 bytes) into buf, NUL-terminated.
+   Returns the length or -1 with errno. Close-on-exec, EINTR-safe. */
+long tcpq__read_small_file(const char *path, char *buf, size_t cap);
+
+/* ---- os_<family>.c: what differs per kernel --------------------------- */
+
+/* Which figures a caller needs, so that listen() does not read the
+   buffer sysctls and set_buffers() does not read the queue ones. */
+#define TCPQ__LIM_BACKLOG 1u /* somaxconn, syncookies, max_syn_backlog */
+#define TCPQ__LIM_BUFFERS 2u /* rmem_*, wmem_*, tcp_rmem, tcp_wmem */
+#define TCPQ__LIM_ALL 0xffu
+
+/* tcpq.c: every figure -1, os and queue_model set. */
+void tcpq__limits_unknown(struct tcpq_limits *out, const char *os,
+                          enum tcpq_queue_model model);
+
+/* Fills out (every int -1 first) with the figures in `want`; sets os,
+   queue_model and, for TCPQ__LIM_BACKLOG, somaxconn/somaxconn_runtime
+   (the compile-time SOMAXCONN with 0 when unreadable). Never fails. */
+void tcpq__os_limits(struct tcpq_limits *out, unsigned want);
+
+/* The backlog in force on a listening fd as the kernel tells it, or -1
+   where it does not (Linux: TCP_INFO tcpi_sacked). */
+int tcpq__os_backlog_in_force(int fd);
+
+/* Completed connections a listener with backlog B holds un-accepted. */
+int tcpq__os_accept_queue_capacity(int backlog);
+
+/* Half-open connections stored for a listener with backlog B under the
+   limits in force; -1 where not bounded or not known. */
+int tcpq__os_syn_queue_capacity(int backlog, const struct tcpq_limits *lim);
+
+/* Names for messages: the sysctls that lift each cap. */
+struct tcpq__os_names {
+    const char *somaxconn; /* "net.core.somaxconn" */
+    const char *rmem_max;  /* "net.core.rmem_max" */
+    const char *wmem_max;
+    const char *syncookies; /* NULL where the OS has none */
+    int buffer_scale;       /* getsockopt figure / caller's units (Linux 2) */
+};
+extern const struct tcpq__os_names tcpq__os;
+
+/* Sets SO_RCVBUF/SO_SNDBUF past the cap (Linux SO_*BUFFORCE). Where the OS
+   has no such option: -1 with EOPNOTSUPP. `receive` picks the direction. */
+int tcpq__os_force_buffer(int fd, int receive, int bytes);
+
+/* The option name for a forced buffer, for messages. */
+const char *tcpq__os_force_name(int receive);
+
+#endif /* TCPQ_INTERNAL_H */
