@@ -1,0 +1,283 @@
+/* Bad input: each case fails with a specific errno and a message, changes
+   nothing about the socket, and leaves the count of open descriptors as
+   it was. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "check_tcpq.h"
+
+enum target { T_NONE, T_CLOSED, T_PIPE, T_UDP, T_UNIX, T_TCP, T_CONNECTED };
+enum call { C_LISTEN, C_BUFFERS, C_MODE, C_GET_MODE, C_OPEN };
+
+struct bad_case {
+    const char *name;
+    enum call call;
+    enum target target;
+    struct tcpq_options opt;
+    const char *host, *port; /* C_OPEN */
+    int err;
+    const char *message; /* a part the message must hold */
+};
+
+#define OPT(b, r, s, m, t, f)                                                  \
+    {                                                                          \
+        b, r, s, (enum tcpq_mode)(m), t, f                                     \
+    }
+#define GOOD OPT(50, 65536, 0, TCPQ_BLOCKING, 0, 0)
+
+static const struct bad_case bad_cases[] = {
+    {"listen fd -1", C_LISTEN, T_NONE, GOOD, 0, 0, EBADF, "fd -1"},
+    {"buffers fd -1", C_BUFFERS, T_NONE, GOOD, 0, 0, EBADF, "fd -1"},
+    {"mode fd -1", C_MODE, T_NONE, GOOD, 0, 0, EBADF, NULL},
+    {"get mode fd -1", C_GET_MODE, T_NONE, GOOD, 0, 0, EBADF, NULL},
+    {"listen closed fd", C_LISTEN, T_CLOSED, GOOD, 0, 0, EBADF, "fd"},
+    {"listen pipe", C_LISTEN, T_PIPE, GOOD, 0, 0, ENOTSOCK, "fd"},
+    {"buffers pipe", C_BUFFERS, T_PIPE, GOOD, 0, 0, ENOTSOCK, "fd"},
+    {"mode pipe", C_MODE, T_PIPE, GOOD, 0, 0, ENOTSOCK, NULL},
+    {"listen udp", C_LISTEN, T_UDP, GOOD, 0, 0, EOPNOTSUPP, "not a TCP socket"},
+    {"buffers udp", C_BUFFERS, T_UDP, GOOD, 0, 0, EOPNOTSUPP,
+     "not a TCP socket"},
+    {"listen unix stream", C_LISTEN, T_UNIX, GOOD, 0, 0, EOPNOTSUPP,
+     "not a TCP socket"},
+    {"negative rcvbuf", C_BUFFERS, T_TCP, OPT(0, -1, 0, 0, 0, 0), 0, 0, EINVAL,
+     "rcvbuf -1"},
+    {"negative sndbuf", C_LISTEN, T_TCP, OPT(0, 65536, -5, 0, 0, 0), 0, 0,
+     EINVAL, "sndbuf -5"},
+    {"unknown mode", C_LISTEN, T_TCP, OPT(0, 65536, 0, 7, 0, 0), 0, 0, EINVAL,
+     "unknown mode 7"},
+    {"unknown mode to set_mode", C_MODE, T_TCP, OPT(0, 0, 0, -1, 0, 0), 0, 0,
+     EINVAL, NULL},
+    {"unknown flag bits", C_LISTEN, T_TCP, OPT(0, 65536, 0, 0, 0, 1u << 20), 0,
+     0, EINVAL, "unknown flag bits"},
+    {"timeout 0 in TIMEOUT", C_LISTEN, T_TCP,
+     OPT(0, 65536, 0, TCPQ_TIMEOUT, 0, 0), 0, 0, EINVAL, "timeout_ms 0"},
+    {"timeout -5 in TIMEOUT", C_MODE, T_TCP, OPT(0, 0, 0, TCPQ_TIMEOUT, -5, 0),
+     0, 0, EINVAL, NULL},
+    {"listen on connected socket", C_LISTEN, T_CONNECTED, GOOD, 0, 0, EISCONN,
+     "connected"},
+    {"NULL port", C_OPEN, T_NONE, GOOD, "127.0.0.1", NULL, EINVAL, "port NULL"},
+    {"NULL host and port", C_OPEN, T_NONE, GOOD, NULL, NULL, EINVAL,
+     "port NULL"},
+    {"port 99999", C_OPEN, T_NONE, GOOD, "127.0.0.1", "99999", EINVAL,
+     "port 99999"},
+    {"unknown service name", C_OPEN, T_NONE, GOOD, "127.0.0.1",
+     "no-such-service-tcpq", EINVAL, "getaddrinfo"},
+    {"bad option to open_listener", C_OPEN, T_NONE, OPT(0, -1, 0, 0, 0, 0),
+     "127.0.0.1", "0", EINVAL, "rcvbuf -1"},
+};
+
+static int make_target(enum target t, int *extra)
+{
+    int fds[2];
+    int fd = -1;
+
+    *extra = -1;
+    switch (t) {
+    case T_NONE:
+        return -1;
+    case T_CLOSED:
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        close(fd);
+        return fd;
+    case T_PIPE:
+        ck_assert_int_eq(pipe(fds), 0);
+        *extra = fds[1];
+        return fds[0];
+    case T_UDP:
+        return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    case T_UNIX:
+        return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    case T_TCP:
+        return socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    case T_CONNECTED: {
+        int server, listener;
+        ck_assert_int_eq(tq_connected_pair(&fd, &server, &listener), 0);
+        close(listener);
+        *extra = server;
+        return fd;
+    }
+    }
+    return -1;
+}
+
+/* What must not change on a failed call. */
+struct socket_state {
+    int rcvbuf, sndbuf, fl, listening;
+};
+
+static struct socket_state state_of(int fd)
+{
+    struct socket_state st;
+    st.rcvbuf = tq_getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF);
+    st.sndbuf = tq_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
+    st.fl = fcntl(fd, F_GETFL);
+    st.listening = tq_getsockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN);
+    return st;
+}
+
+START_TEST(bad_input_fails_cleanly)
+{
+    const struct bad_case *c = &bad_cases[_i];
+    struct tcpq_report rep;
+    struct socket_state before, after;
+    int extra, fd, rc, err, fds_before, fds_after;
+    enum tcpq_mode mode;
+    int ms;
+
+    fd = make_target(c->target, &extra);
+    if (c->target == T_NONE)
+        fd = -1;
+    before = state_of(fd);
+    fds_before = tq_open_fds();
+    memset(&rep, 0x5a, sizeof rep);
+    errno = 0;
+    switch (c->call) {
+    case C_LISTEN:
+        rc = tcpq_listen(fd, &c->opt, &rep);
+        break;
+    case C_BUFFERS:
+        rc = tcpq_set_buffers(fd, &c->opt, &rep);
+        break;
+    case C_MODE:
+        rc = tcpq_set_timeout_mode(fd, &c->opt);
+        rep.message[0] = '\0';
+        break;
+    case C_GET_MODE:
+        rc = tcpq_get_timeout_mode(fd, &mode, &ms);
+        rep.message[0] = '\0';
+        break;
+    default:
+        rc = tcpq_open_listener(c->host, c->port, &c->opt, &rep);
+        break;
+    }
+    err = errno;
+    fds_after = tq_open_fds();
+    after = state_of(fd);
+
+    ck_assert_msg(rc == -1, "%s: succeeded", c->name);
+    ck_assert_msg(err == c->err, "%s: errno %d (%s), want %d (%s)", c->name,
+                  err, strerror(err), c->err, strerror(c->err));
+    ck_assert_msg(fds_after == fds_before,
+                  "%s: %d descriptors before, %d after", c->name, fds_before,
+                  fds_after);
+    if (c->call != C_MODE && c->call != C_GET_MODE) {
+        ck_assert_msg(memchr(rep.message, '\0', sizeof rep.message) != NULL,
+                      "%s: message not terminated", c->name);
+        if (strncmp(rep.message, "getaddrinfo", 11) != 0) /* gai text */
+            ck_assert_msg(strstr(rep.message, strerror(c->err)) != NULL,
+                          "%s: message lacks the reason: %s", c->name,
+                          rep.message);
+        if (c->message != NULL)
+            ck_assert_msg(strstr(rep.message, c->message) != NULL,
+                          "%s: message lacks '%s': %s", c->name, c->message,
+                          rep.message);
+        ck_assert_uint_eq(rep.warnings, 0);
+    }
+    ck_assert_msg(memcmp(&before, &after, sizeof before) == 0,
+                  "%s: the socket changed although the call failed", c->name);
+    if (fd >= 0)
+        close(fd);
+    if (extra >= 0)
+        close(extra);
+}
+END_TEST
+
+START_TEST(address_in_use_is_eaddrinuse_and_names_the_address)
+{
+    struct tcpq_report rep;
+    char port[16], where[64];
+    int first = tcpq_open_listener("127.0.0.1", "0", NULL, &rep);
+    int fds, second;
+
+    ck_assert_int_ge(first, 0);
+    snprintf(port, sizeof port, "%d", tq_port_of(first));
+    snprintf(where, sizeof where, "bind 127.0.0.1:%s", port);
+    fds = tq_open_fds();
+    second = tcpq_open_listener("127.0.0.1", port, NULL, &rep);
+    ck_assert_int_eq(second, -1);
+    ck_assert_int_eq(errno, EADDRINUSE);
+    ck_assert_msg(strstr(rep.message, where) != NULL, "message: %s",
+                  rep.message);
+    ck_assert_ptr_nonnull(strstr(rep.message, strerror(EADDRINUSE)));
+    ck_assert_int_eq(tq_open_fds(), fds);
+    close(first);
+}
+END_TEST
+
+/* A name that does not resolve. In a private network and mount namespace
+   with "hosts: files", so that no query leaves this machine. */
+static int unresolvable(void *arg, char *why, size_t cap)
+{
+    struct tcpq_report rep;
+    char path[] = "/tmp/tcpq-nsswitch-XXXXXX";
+    const char *text = "hosts: files\nservices: files\n";
+    int tmp = mkstemp(path);
+    int fds, fd;
+
+    (void)arg;
+    TQ_REQUIRE(tmp >= 0, "mkstemp: %s", strerror(errno));
+    TQ_REQUIRE(write(tmp, text, strlen(text)) == (ssize_t)strlen(text),
+               "write");
+    close(tmp);
+    TQ_REQUIRE(mount(path, "/etc/nsswitch.conf", NULL, MS_BIND, NULL) == 0,
+               "bind mount nsswitch.conf: %s", strerror(errno));
+    unlink(path);
+    fds = tq_open_fds();
+    fd = tcpq_open_listener("no-such-host.invalid", "0", NULL, &rep);
+    TQ_REQUIRE(fd == -1 && errno == EADDRNOTAVAIL,
+               "fd %d errno %d, want EADDRNOTAVAIL", fd, errno);
+    TQ_REQUIRE(strstr(rep.message, "getaddrinfo no-such-host.invalid") != NULL,
+               "message: %s", rep.message);
+    TQ_REQUIRE(tq_open_fds() == fds, "descriptor count changed");
+    return 0;
+}
+
+START_TEST(unresolvable_host_is_eaddrnotavail)
+{
+    tq_run_in_child(TQ_NS_NET | TQ_NS_MOUNT, unresolvable, NULL);
+}
+END_TEST
+
+START_TEST(success_leaves_errno_alone)
+{
+    struct tcpq_report rep;
+    int fd;
+
+    errno = 4242;
+    fd = tcpq_open_listener("127.0.0.1", "0", NULL, &rep);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(errno, 4242);
+    ck_assert_int_eq(tcpq_listen(fd, NULL, NULL), 0);
+    ck_assert_int_eq(tcpq_set_buffers(fd, NULL, NULL), 0);
+    ck_assert_int_eq(tcpq_set_timeout_mode(fd, NULL), 0);
+    ck_assert_int_eq(errno, 4242);
+    close(fd);
+}
+END_TEST
+
+Suite *errors_suite(void)
+{
+    Suite *s = suite_create("errors");
+    TCase *tc = tcase_create("bad_input");
+    TCase *ns;
+
+    tcase_add_loop_test(tc, bad_input_fails_cleanly, 0,
+                        (int)(sizeof bad_cases / sizeof bad_cases[0]));
+    tcase_add_test(tc, address_in_use_is_eaddrinuse_and_names_the_address);
+    tcase_add_test(tc, success_leaves_errno_alone);
+    suite_add_tcase(s, tc);
+
+    ns = tq_tcase_if(s, "resolution", tq_caps.mountns, 1,
+                     "no private mount + network namespace can be made here");
+    if (ns != NULL)
+        tcase_add_test(ns, unresolvable_host_is_eaddrnotavail);
+    return s;
+}

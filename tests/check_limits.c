@@ -1,0 +1,238 @@
+/* tcpq_get_limits against the kernel's own files, the strict parsers, the
+   fallback when /proc/sys is hidden, and the version. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check_tcpq.h"
+#include "tcpq_internal.h"
+
+static void read_triple(const char *path, int out[3])
+{
+    FILE *f = fopen(path, "r");
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fscanf(f, "%d %d %d", &out[0], &out[1], &out[2]), 3);
+    fclose(f);
+}
+
+START_TEST(limits_match_proc_sys_of_this_namespace)
+{
+    struct tcpq_limits lim;
+    int rmem[3], wmem[3], i;
+
+    ck_assert_int_eq(tcpq_get_limits(&lim), 0);
+    ck_assert_str_eq(lim.os, "linux");
+    ck_assert_int_eq(lim.queue_model, TCPQ_QUEUE_SPLIT);
+    ck_assert_int_eq(lim.somaxconn_runtime, 1);
+    ck_assert_int_eq(lim.somaxconn,
+                     tq_read_long("/proc/sys/net/core/somaxconn"));
+    ck_assert_int_eq(lim.max_syn_backlog,
+                     tq_read_long("/proc/sys/net/ipv4/tcp_max_syn_backlog"));
+    ck_assert_int_eq(lim.syncookies,
+                     tq_read_long("/proc/sys/net/ipv4/tcp_syncookies"));
+    ck_assert_int_eq(lim.abort_on_overflow,
+                     tq_read_long("/proc/sys/net/ipv4/tcp_abort_on_overflow"));
+    ck_assert_int_eq(lim.rmem_default,
+                     tq_read_long("/proc/sys/net/core/rmem_default"));
+    ck_assert_int_eq(lim.rmem_max, tq_read_long("/proc/sys/net/core/rmem_max"));
+    ck_assert_int_eq(lim.wmem_default,
+                     tq_read_long("/proc/sys/net/core/wmem_default"));
+    ck_assert_int_eq(lim.wmem_max, tq_read_long("/proc/sys/net/core/wmem_max"));
+    read_triple("/proc/sys/net/ipv4/tcp_rmem", rmem);
+    read_triple("/proc/sys/net/ipv4/tcp_wmem", wmem);
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(lim.tcp_rmem[i], rmem[i]);
+        ck_assert_int_eq(lim.tcp_wmem[i], wmem[i]);
+    }
+}
+END_TEST
+
+START_TEST(limits_null_is_einval_and_success_keeps_errno)
+{
+    struct tcpq_limits lim;
+
+    errno = 0;
+    ck_assert_int_eq(tcpq_get_limits(NULL), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    errno = 12345;
+    ck_assert_int_eq(tcpq_get_limits(&lim), 0);
+    ck_assert_int_eq(errno, 12345);
+}
+END_TEST
+
+START_TEST(version_matches_header)
+{
+    char expected[32];
+
+    snprintf(expected, sizeof expected, "%d.%d.%d", TCPQ_VERSION_MAJOR,
+             TCPQ_VERSION_MINOR, TCPQ_VERSION_PATCH);
+    ck_assert_str_eq(tcpq_version(), expected);
+    ck_assert_str_eq(tcpq_version(), TCPQ_VERSION_STRING);
+    ck_assert_int_eq(TCPQ_VERSION_HEX, (TCPQ_VERSION_MAJOR << 16) |
+                                           (TCPQ_VERSION_MINOR << 8) |
+                                           TCPQ_VERSION_PATCH);
+}
+END_TEST
+
+/* ---- the parsers: table-driven ------------------------------------------ */
+
+static const struct {
+    const char *text;
+    int ok;
+    int value;
+    int err;
+} int_cases[] = {
+    {"4096\n", 1, 4096, 0},
+    {"0", 1, 0, 0},
+    {"-1\n", 1, -1, 0},
+    {"2147483647\n", 1, INT_MAX, 0},
+    {"-2147483648", 1, INT_MIN, 0},
+    {"2147483648\n", 0, 0, ERANGE},
+    {"99999999999999999999", 0, 0, ERANGE},
+    {"", 0, 0, EINVAL},
+    {"\n", 0, 0, EINVAL},
+    {"-", 0, 0, EINVAL},
+    {"12abc\n", 0, 0, EINVAL},
+    {" 12\n", 0, 0, EINVAL},
+    {"12 13\n", 0, 0, EINVAL},
+    {"+5", 0, 0, EINVAL},
+    {"1\n\n", 1, 1, 0},
+};
+
+START_TEST(parse_int_is_strict)
+{
+    int value = 777;
+    const char *text = int_cases[_i].text;
+    int rc;
+
+    errno = 0;
+    rc = tcpq__parse_int(text, strlen(text), &value);
+    if (int_cases[_i].ok) {
+        ck_assert_msg(rc == 0, "'%s' refused", text);
+        ck_assert_int_eq(value, int_cases[_i].value);
+    } else {
+        ck_assert_msg(rc == -1, "'%s' accepted as %d", text, value);
+        ck_assert_int_eq(errno, int_cases[_i].err);
+        ck_assert_int_eq(value, 777);
+    }
+}
+END_TEST
+
+START_TEST(parse_never_reads_past_length)
+{
+    int value = 0, triple[3];
+
+    /* "40" of "4096": the length, not the NUL, ends the field */
+    ck_assert_int_eq(tcpq__parse_int("4096", 2, &value), 0);
+    ck_assert_int_eq(value, 40);
+    ck_assert_int_eq(tcpq__parse_int("4096", 0, &value), -1);
+    ck_assert_int_eq(tcpq__parse_int3("1 2 3 4", 5, triple), 0);
+    ck_assert_int_eq(triple[2], 3);
+}
+END_TEST
+
+static const struct {
+    const char *text;
+    int ok;
+} triple_cases[] = {
+    {"4096\t131072\t6291456\n", 1},
+    {"4096 16384 4194304", 1},
+    {"1 2", 0},
+    {"1 2 3 4", 0},
+    {"1,2,3", 0},
+    {"1  2\t 3\n", 1},
+    {"1 2 x", 0},
+    {"", 0},
+};
+
+START_TEST(parse_int3_is_strict)
+{
+    int out[3] = {7, 7, 7};
+    const char *text = triple_cases[_i].text;
+    int rc = tcpq__parse_int3(text, strlen(text), out);
+
+    ck_assert_msg((rc == 0) == triple_cases[_i].ok, "'%s': rc %d", text, rc);
+    if (!triple_cases[_i].ok)
+        ck_assert(out[0] == 7 && out[1] == 7 && out[2] == 7);
+}
+END_TEST
+
+/* ---- /proc/sys hidden: the compile-time fallback, for real -------------- */
+
+static int hidden_proc_sys(void *arg, char *why, size_t cap)
+{
+    struct tcpq_limits lim;
+    struct tcpq_report rep;
+    int fd, backlog = -1;
+
+    (void)arg;
+    /* a namespace cap unlike the compile-time SOMAXCONN, then hide it */
+    TQ_REQUIRE(tq_write_file("/proc/sys/net/core/somaxconn", "100") == 0,
+               "cannot set somaxconn");
+    TQ_REQUIRE(mount("tmpfs", "/proc/sys", "tmpfs", 0, NULL) == 0,
+               "mount tmpfs on /proc/sys: %s", strerror(errno));
+    TQ_REQUIRE(access("/proc/sys/net/core/somaxconn", F_OK) < 0,
+               "/proc/sys still readable");
+
+    TQ_REQUIRE(tcpq_get_limits(&lim) == 0, "get_limits failed");
+    TQ_REQUIRE(lim.somaxconn_runtime == 0, "somaxconn_runtime %d",
+               lim.somaxconn_runtime);
+    TQ_REQUIRE(lim.somaxconn == SOMAXCONN, "somaxconn %d, want SOMAXCONN %d",
+               lim.somaxconn, SOMAXCONN);
+    TQ_REQUIRE(lim.syncookies == -1 && lim.rmem_max == -1 &&
+                   lim.tcp_rmem[2] == -1,
+               "unreadable figures are not -1");
+
+    fd = tcpq_open_listener("127.0.0.1", "0", NULL, &rep);
+    TQ_REQUIRE(fd >= 0, "listen without /proc/sys: %s", rep.message);
+    TQ_REQUIRE(rep.warnings & TCPQ_WARN_LIMITS_COMPILED,
+               "no LIMITS_COMPILED warning: %s", rep.message);
+    TQ_REQUIRE(strstr(rep.message, "net.core.somaxconn unreadable") != NULL,
+               "message: %s", rep.message);
+    /* the kernel's clamp (100), read back, not the compile-time guess */
+    TQ_REQUIRE(tq_tcpi_listen(fd, NULL, &backlog) == 0 && backlog == 100,
+               "TCP_INFO backlog %d, want the namespace's 100", backlog);
+    TQ_REQUIRE(rep.backlog == 100, "report.backlog %d, want 100", rep.backlog);
+    TQ_REQUIRE(rep.accept_queue_capacity == 101, "accept capacity %d",
+               rep.accept_queue_capacity);
+    close(fd);
+    return 0;
+}
+
+START_TEST(hidden_proc_sys_falls_back_and_still_listens)
+{
+    tq_run_in_child(TQ_NS_NET | TQ_NS_MOUNT, hidden_proc_sys, NULL);
+}
+END_TEST
+
+Suite *limits_suite(void)
+{
+    Suite *s = suite_create("limits");
+    TCase *tc = tcase_create("runtime");
+    TCase *parse = tcase_create("parsers");
+    TCase *hidden;
+
+    tcase_add_test(tc, limits_match_proc_sys_of_this_namespace);
+    tcase_add_test(tc, limits_null_is_einval_and_success_keeps_errno);
+    tcase_add_test(tc, version_matches_header);
+    suite_add_tcase(s, tc);
+
+    tcase_add_loop_test(parse, parse_int_is_strict, 0,
+                        (int)(sizeof int_cases / sizeof int_cases[0]));
+    tcase_add_loop_test(parse, parse_int3_is_strict, 0,
+                        (int)(sizeof triple_cases / sizeof triple_cases[0]));
+    tcase_add_test(parse, parse_never_reads_past_length);
+    suite_add_tcase(s, parse);
+
+    hidden = tq_tcase_if(s, "hidden_proc_sys", tq_caps.mountns, 1,
+                         "no private mount + network namespace can be made "
+                         "here");
+    if (hidden != NULL)
+        tcase_add_test(hidden, hidden_proc_sys_falls_back_and_still_listens);
+    return s;
+}

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Stages `make install` into a temporary DESTDIR and builds an example
+# there the way a downstream project would: pkg-config only.
+set -eu
+CC=${CC:-cc}
+PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+MAKE=${MAKE:-make}
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT INT TERM
+
+$MAKE -s install DESTDIR="$stage" PREFIX=/usr >/dev/null
+export PKG_CONFIG_PATH="$stage/usr/lib/pkgconfig"
+export PKG_CONFIG_SYSROOT_DIR="$stage"
+export PKG_CONFIG_LIBDIR="$stage/usr/lib/pkgconfig"
+
+version=$($PKG_CONFIG --modversion libtcpq)
+flags=$($PKG_CONFIG --cflags --libs libtcpq)
+# shellcheck disable=SC2086
+$CC -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
+    examples/tcpq-info.c -o "$stage/tcpq-info" $flags
+out=$(LD_LIBRARY_PATH="$stage/usr/lib" "$stage/tcpq-info" --backlog 100)
+case $out in
+*"100"*) ;;
+*) echo "downstream: tcpq-info built with pkg-config printed nothing useful" >&2
+   exit 1 ;;
+esac
+# the binary must use the staged shared library, not a static copy
+if ! LD_LIBRARY_PATH="$stage/usr/lib" ldd "$stage/tcpq-info" | grep -q "$stage/usr/lib/libtcpq.so"; then
+    echo "downstream: tcpq-info is not linked against the staged libtcpq.so" >&2
+    exit 1
+fi
+$MAKE -s uninstall DESTDIR="$stage" PREFIX=/usr >/dev/null
+left=$(find "$stage/usr" -type f 2>/dev/null | wc -l)
+if [ "$left" -ne 0 ]; then
+    echo "downstream: uninstall left $left files behind" >&2
+    exit 1
+fi
+echo "downstream: libtcpq $version built and ran via pkg-config from a staged install: ok"
