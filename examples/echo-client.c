@@ -1,0 +1,400 @@
+/* echo-client: send lines to an echo server and check that each comes back
+ * unchanged. */
+#include <tcpq.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PROGRAM_NAME "echo-client"
+#define EXIT_USAGE 2
+
+#define ADDRESS_TEXT_SIZE 96
+#define ERROR_TEXT_SIZE 256
+
+/* What a line exchange came to. */
+enum exchange_result {
+    LINE_IDENTICAL,
+    LINE_DIFFERENT,
+    EXCHANGE_FAILED /* the connection is no longer usable */
+};
+
+/* One allocation reused for every line, in two halves of `capacity` bytes:
+   the line plus its newline going out, and the echo coming back. */
+struct line_buffers {
+    char *storage;
+    char *outgoing;
+    char *echo;
+    size_t capacity;
+};
+
+static void print_usage(FILE *stream)
+{
+    fprintf(
+        stream,
+        "Usage: " PROGRAM_NAME " [--timeout-ms N] HOST PORT [LINE...]\n"
+        "       " PROGRAM_NAME " --help\n"
+        "\n"
+        "Connects to an echo server, sends each LINE followed by a newline\n"
+        "(or, with no LINE, each line of standard input), reads the echo\n"
+        "of each line back and prints it. Exits 0 when every line came back\n"
+        "identical, 1 otherwise.\n"
+        "\n"
+        "Options:\n"
+        "  --timeout-ms N  give up when connecting, sending or waiting for\n"
+        "                  an echo takes longer than N ms (default: wait)\n"
+        "  --help          print this help and exit\n"
+        "\n"
+        "Examples:\n"
+        "  " PROGRAM_NAME " 127.0.0.1 7000 hello world\n"
+        "  printf 'one\\ntwo\\n' | " PROGRAM_NAME
+        " --timeout-ms 2000 ::1 7000\n");
+}
+
+static void usage_error(const char *what)
+{
+    fprintf(stderr, PROGRAM_NAME ": %s\n", what);
+    fprintf(stderr, "Try '" PROGRAM_NAME " --help' for more information.\n");
+    exit(EXIT_USAGE);
+}
+
+/* Parses a whole number of milliseconds, 1 to INT_MAX. Done by hand because
+   strtol accepts leading blanks and signs. */
+static int parse_timeout_ms(const char *text)
+{
+    char message[160];
+    const char *cursor = text;
+    long long value = 0;
+
+    if (*cursor < '0' || *cursor > '9') {
+        snprintf(message, sizeof message, "invalid --timeout-ms value '%s': %s",
+                 text,
+                 *cursor == '-' ? "must not be negative"
+                                : "not a number (digits only)");
+        usage_error(message);
+    }
+    while (*cursor >= '0' && *cursor <= '9') {
+        value = value * 10 + (*cursor - '0');
+        if (value > INT_MAX) {
+            snprintf(message, sizeof message,
+                     "invalid --timeout-ms value '%s': too large "
+                     "(the most is %d)",
+                     text, INT_MAX);
+            usage_error(message);
+        }
+        cursor++;
+    }
+    if (*cursor != '\0') {
+        snprintf(message, sizeof message,
+                 "invalid --timeout-ms value '%s': not a number (digits only)",
+                 text);
+        usage_error(message);
+    }
+    if (value == 0) {
+        usage_error("invalid --timeout-ms value '0': must be at least 1");
+    }
+    return (int)value;
+}
+
+static void describe_address(const struct sockaddr *address, socklen_t length,
+                             char *out, size_t size)
+{
+    char host[64];
+    char port[16];
+    int status;
+
+    status = getnameinfo(address, length, host, sizeof host, port, sizeof port,
+                         NI_NUMERICHOST | NI_NUMERICSERV);
+    if (status != 0) {
+        snprintf(out, size, "(address: %s)", gai_strerror(status));
+    } else if (address->sa_family == AF_INET6) {
+        snprintf(out, size, "[%s]:%s", host, port);
+    } else {
+        snprintf(out, size, "%s:%s", host, port);
+    }
+}
+
+/* Connects to the first address of host:port that accepts. With timeout
+   options, the socket is put in timeout mode first, so that connect, send
+   and recv are all bounded. Returns the socket, or -1 after printing why
+   the last address failed. */
+static int connect_to_server(const char *host, const char *port,
+                             const struct tcpq_options *timeout_options)
+{
+    struct addrinfo hints;
+    struct addrinfo *addresses;
+    struct addrinfo *address;
+    char address_text[ADDRESS_TEXT_SIZE];
+    char last_error[ERROR_TEXT_SIZE] = "no address to try";
+    int socket_fd = -1;
+    int status;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    status = getaddrinfo(host, port, &hints, &addresses);
+    if (status != 0) {
+        fprintf(stderr, PROGRAM_NAME ": cannot resolve %s port %s: %s\n", host,
+                port,
+                status == EAI_SYSTEM ? strerror(errno) : gai_strerror(status));
+        return -1;
+    }
+
+    for (address = addresses; address != NULL; address = address->ai_next) {
+        describe_address(address->ai_addr, address->ai_addrlen, address_text,
+                         sizeof address_text);
+        socket_fd = socket(address->ai_family, address->ai_socktype,
+                           address->ai_protocol);
+        if (socket_fd < 0) {
+            snprintf(last_error, sizeof last_error, "socket for %s: %s",
+                     address_text, strerror(errno));
+            continue;
+        }
+        if (timeout_options != NULL &&
+            tcpq_set_timeout_mode(socket_fd, timeout_options) != 0) {
+            snprintf(last_error, sizeof last_error,
+                     "setting a %d ms timeout: %s", timeout_options->timeout_ms,
+                     strerror(errno));
+            close(socket_fd);
+            socket_fd = -1;
+            continue;
+        }
+        if (connect(socket_fd, address->ai_addr, address->ai_addrlen) == 0) {
+            break;
+        }
+        /* SO_SNDTIMEO expiring during connect gives EINPROGRESS on Linux. */
+        if (timeout_options != NULL &&
+            (errno == EINPROGRESS || errno == EAGAIN || errno == ETIMEDOUT)) {
+            snprintf(last_error, sizeof last_error,
+                     "connect %s: no answer within %d ms", address_text,
+                     timeout_options->timeout_ms);
+        } else {
+            snprintf(last_error, sizeof last_error, "connect %s: %s",
+                     address_text, strerror(errno));
+        }
+        close(socket_fd);
+        socket_fd = -1;
+    }
+    freeaddrinfo(addresses);
+
+    if (socket_fd < 0) {
+        fprintf(stderr, PROGRAM_NAME ": %s\n", last_error);
+    }
+    return socket_fd;
+}
+
+/* Makes room for a message (line and newline) of message_length bytes in
+   each half. */
+static int reserve_line_buffers(struct line_buffers *buffers,
+                                size_t message_length)
+{
+    char *storage;
+
+    if (message_length <= buffers->capacity) {
+        return 0;
+    }
+    if (message_length > (size_t)-1 / 2) {
+        errno = ENOMEM;
+        return -1;
+    }
+    storage = realloc(buffers->storage, 2 * message_length);
+    if (storage == NULL) {
+        return -1;
+    }
+    buffers->storage = storage;
+    buffers->outgoing = storage;
+    buffers->echo = storage + message_length;
+    buffers->capacity = message_length;
+    return 0;
+}
+
+static void print_io_failure(const char *step, int error, int line_number,
+                             int timeout_ms)
+{
+    if ((error == EAGAIN || error == EWOULDBLOCK) && timeout_ms > 0) {
+        fprintf(stderr, PROGRAM_NAME ": line %d: %s: timed out after %d ms\n",
+                line_number, step, timeout_ms);
+    } else {
+        fprintf(stderr, PROGRAM_NAME ": line %d: %s: %s\n", line_number, step,
+                strerror(error));
+    }
+}
+
+/* Sends one line and its newline, reads back as many bytes, prints them
+   and compares them with what was sent. */
+static enum exchange_result exchange_line(int socket_fd, const char *line,
+                                          size_t line_length, int line_number,
+                                          int timeout_ms,
+                                          struct line_buffers *buffers)
+{
+    size_t message_length = line_length + 1;
+    size_t done = 0;
+
+    if (message_length == 0 ||
+        reserve_line_buffers(buffers, message_length) != 0) {
+        fprintf(stderr, PROGRAM_NAME ": line %d: out of memory\n", line_number);
+        return EXCHANGE_FAILED;
+    }
+    memcpy(buffers->outgoing, line, line_length);
+    buffers->outgoing[line_length] = '\n';
+
+    while (done < message_length) {
+        ssize_t sent = send(socket_fd, buffers->outgoing + done,
+                            message_length - done, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            print_io_failure("send", errno, line_number, timeout_ms);
+            return EXCHANGE_FAILED;
+        }
+        done += (size_t)sent;
+    }
+
+    done = 0;
+    while (done < message_length) {
+        ssize_t received =
+            recv(socket_fd, buffers->echo + done, message_length - done, 0);
+        if (received == 0) {
+            fprintf(stderr,
+                    PROGRAM_NAME ": line %d: server closed the connection "
+                                 "after %lu of %lu bytes of the echo\n",
+                    line_number, (unsigned long)done,
+                    (unsigned long)message_length);
+            return EXCHANGE_FAILED;
+        }
+        if (received < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            print_io_failure("waiting for the echo", errno, line_number,
+                             timeout_ms);
+            return EXCHANGE_FAILED;
+        }
+        done += (size_t)received;
+    }
+
+    fwrite(buffers->echo, 1, message_length, stdout);
+    if (memcmp(buffers->echo, buffers->outgoing, message_length) != 0) {
+        fprintf(stderr, PROGRAM_NAME ": line %d came back different\n",
+                line_number);
+        return LINE_DIFFERENT;
+    }
+    return LINE_IDENTICAL;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"timeout-ms", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct tcpq_options timeout_options;
+    struct line_buffers buffers = {NULL, NULL, NULL, 0};
+    enum exchange_result result = LINE_IDENTICAL;
+    const char *host;
+    const char *port;
+    int use_timeout = 0;
+    int lines_different = 0;
+    int line_number = 0;
+    int socket_fd;
+    int option;
+
+    memset(&timeout_options, 0, sizeof timeout_options);
+    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        switch (option) {
+        case 't':
+            timeout_options.mode = TCPQ_TIMEOUT;
+            timeout_options.timeout_ms = parse_timeout_ms(optarg);
+            use_timeout = 1;
+            break;
+        case 'h':
+            print_usage(stdout);
+            return EXIT_SUCCESS;
+        default:
+            /* getopt_long has already said what was wrong. */
+            fprintf(stderr,
+                    "Try '" PROGRAM_NAME " --help' for more information.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind < 2) {
+        usage_error(argc - optind == 0 ? "missing HOST and PORT"
+                                       : "missing PORT");
+    }
+    host = argv[optind];
+    port = argv[optind + 1];
+
+    socket_fd =
+        connect_to_server(host, port, use_timeout ? &timeout_options : NULL);
+    if (socket_fd < 0) {
+        return EXIT_FAILURE;
+    }
+
+    if (optind + 2 < argc) {
+        int argument;
+
+        for (argument = optind + 2; argument < argc; argument++) {
+            line_number++;
+            result = exchange_line(socket_fd, argv[argument],
+                                   strlen(argv[argument]), line_number,
+                                   timeout_options.timeout_ms, &buffers);
+            if (result == EXCHANGE_FAILED) {
+                break;
+            }
+            if (result == LINE_DIFFERENT) {
+                lines_different++;
+            }
+        }
+    } else {
+        char *line = NULL;
+        size_t line_capacity = 0;
+        ssize_t line_length;
+
+        while ((line_length = getline(&line, &line_capacity, stdin)) >= 0) {
+            size_t length = (size_t)line_length;
+
+            if (length > 0 && line[length - 1] == '\n') {
+                length--;
+            }
+            line_number++;
+            result = exchange_line(socket_fd, line, length, line_number,
+                                   timeout_options.timeout_ms, &buffers);
+            if (result == EXCHANGE_FAILED) {
+                break;
+            }
+            if (result == LINE_DIFFERENT) {
+                lines_different++;
+            }
+        }
+        if (result != EXCHANGE_FAILED && ferror(stdin)) {
+            fprintf(stderr, PROGRAM_NAME ": reading standard input: %s\n",
+                    strerror(errno));
+            result = EXCHANGE_FAILED;
+        }
+        free(line);
+    }
+
+    close(socket_fd);
+    free(buffers.storage);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, PROGRAM_NAME ": writing output: %s\n", strerror(errno));
+        return EXIT_FAILURE;
+    }
+    if (result == EXCHANGE_FAILED || lines_different > 0) {
+        if (lines_different > 0) {
+            fprintf(stderr,
+                    PROGRAM_NAME ": %d of %d lines came back different\n",
+                    lines_different, line_number);
+        }
+        return EXIT_FAILURE;
+    }
+    return EXIT_SUCCESS;
+}

@@ -1,0 +1,652 @@
+/* echo-server: threaded TCP echo server on a libtcpq listener, one thread per
+ * connection. */
+#include <tcpq.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROGRAM_NAME "echo-server"
+#define EXIT_USAGE 2
+
+#define ECHO_BUFFER_SIZE 16384
+#define PEER_NAME_SIZE 96
+#define ACCEPT_RETRY_DELAY_MS 100
+#define STOP_CHECK_INTERVAL_MS 1000
+
+/* One accepted connection, owned by its thread; on the open list while the
+   descriptor is open so that the main thread can wake it at shutdown. */
+struct connection {
+    int fd;
+    char peer[PEER_NAME_SIZE];
+    struct connection *previous;
+    struct connection *next;
+};
+
+/* Set by the SIGINT/SIGTERM handler, read by the main thread only. */
+static volatile sig_atomic_t stop_signal = 0;
+
+/* SIGINT and SIGTERM; blocked in every connection thread so that they are
+   always delivered to the main thread and interrupt its wait. */
+static sigset_t stop_signals;
+
+/* The open list, with the flag saying the server is shutting down; both
+   guarded by connections_lock. connections_closed is signalled each time a
+   connection leaves the list. */
+static pthread_mutex_t connections_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t connections_closed = PTHREAD_COND_INITIALIZER;
+static struct connection *open_connections = NULL;
+static int server_stopping = 0;
+
+static void on_stop_signal(int signal_number)
+{
+    stop_signal = signal_number;
+}
+
+static void print_usage(FILE *stream)
+{
+    fprintf(
+        stream,
+        "Usage: " PROGRAM_NAME " [--backlog N] [--rcvbuf N] [--sndbuf N]\n"
+        "                   [--timeout-ms N] [--nodelay] [HOST] PORT\n"
+        "       " PROGRAM_NAME " --help\n"
+        "\n"
+        "Echoes back everything each client sends, one thread per\n"
+        "connection. HOST defaults to all interfaces; PORT 0 lets the\n"
+        "kernel pick one (the address is printed at start). Stops cleanly\n"
+        "on SIGINT or SIGTERM.\n"
+        "\n"
+        "Options:\n"
+        "  --backlog N     listen backlog wanted (0 or absent: the OS "
+        "maximum)\n"
+        "  --rcvbuf N      receive buffer in bytes (absent: left to the "
+        "kernel)\n"
+        "  --sndbuf N      send buffer in bytes (absent: left to the kernel)\n"
+        "  --timeout-ms N  close a connection that stays silent N ms\n"
+        "  --nodelay       set TCP_NODELAY on every connection\n"
+        "  --help          print this help and exit\n"
+        "\n"
+        "Sizes are decimal, optionally followed by k, m or g (powers of "
+        "1024).\n"
+        "\n"
+        "Examples:\n"
+        "  " PROGRAM_NAME " 127.0.0.1 0\n"
+        "  " PROGRAM_NAME " --backlog 1024 --timeout-ms 30000 7000\n");
+}
+
+static void usage_error(const char *what)
+{
+    fprintf(stderr, PROGRAM_NAME ": %s\n", what);
+    fprintf(stderr, "Try '" PROGRAM_NAME " --help' for more information.\n");
+    exit(EXIT_USAGE);
+}
+
+/* Parses a non-negative decimal number, with an optional k/m/g suffix
+   (powers of 1024) when allow_suffix is set. Returns 0 and sets *out, or
+   returns -1 and sets *why. Done by hand because strtol accepts leading
+   blanks and signs. */
+static int parse_number(const char *text, int allow_suffix, int *out,
+                        const char **why)
+{
+    const char *cursor = text;
+    long long value = 0;
+    long long multiplier = 1;
+
+    if (*cursor == '-') {
+        *why = "must not be negative";
+        return -1;
+    }
+    if (*cursor < '0' || *cursor > '9') {
+        *why = "not a number";
+        return -1;
+    }
+    while (*cursor >= '0' && *cursor <= '9') {
+        value = value * 10 + (*cursor - '0');
+        if (value > INT_MAX) {
+            *why = "too large (the most is 2147483647)";
+            return -1;
+        }
+        cursor++;
+    }
+    if (allow_suffix) {
+        switch (*cursor) {
+        case 'k':
+        case 'K':
+            multiplier = 1024;
+            cursor++;
+            break;
+        case 'm':
+        case 'M':
+            multiplier = 1024 * 1024;
+            cursor++;
+            break;
+        case 'g':
+        case 'G':
+            multiplier = 1024 * 1024 * 1024;
+            cursor++;
+            break;
+        default:
+            break;
+        }
+    }
+    if (*cursor != '\0') {
+        *why = allow_suffix
+                   ? "not a number (digits, optionally followed by k, m or g)"
+                   : "not a number (digits only)";
+        return -1;
+    }
+    if (value > INT_MAX / multiplier) {
+        *why = "too large (the most is 2147483647)";
+        return -1;
+    }
+    *out = (int)(value * multiplier);
+    return 0;
+}
+
+static int parse_option_value(const char *option_name, const char *text,
+                              int allow_suffix)
+{
+    char message[256];
+    const char *why = "";
+    int value = 0;
+
+    if (parse_number(text, allow_suffix, &value, &why) != 0) {
+        snprintf(message, sizeof message, "invalid %s value '%s': %s",
+                 option_name, text, why);
+        usage_error(message);
+    }
+    return value;
+}
+
+/* strerror may share one buffer between threads, and strerror_r has two
+   incompatible forms (XSI and GNU), so calls are serialised and the text is
+   copied out. */
+static pthread_mutex_t strerror_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *describe_error(int error, char *out, size_t size)
+{
+    pthread_mutex_lock(&strerror_lock);
+    snprintf(out, size, "%s", strerror(error));
+    pthread_mutex_unlock(&strerror_lock);
+    return out;
+}
+
+static void describe_peer(const struct sockaddr *address, socklen_t length,
+                          char *out, size_t size)
+{
+    char host[64];
+    char port[16];
+    int status;
+
+    status = getnameinfo(address, length, host, sizeof host, port, sizeof port,
+                         NI_NUMERICHOST | NI_NUMERICSERV);
+    if (status != 0) {
+        snprintf(out, size, "(unknown peer: %s)", gai_strerror(status));
+    } else if (address->sa_family == AF_INET6) {
+        snprintf(out, size, "[%s]:%s", host, port);
+    } else {
+        snprintf(out, size, "%s:%s", host, port);
+    }
+}
+
+/* One line of log, flushed at once so that it shows up through a pipe.
+   stdio locks the stream, so lines from different threads do not mix. */
+static void log_line(FILE *stream, const char *format, ...)
+{
+    va_list arguments;
+
+    va_start(arguments, format);
+    vfprintf(stream, format, arguments);
+    va_end(arguments);
+    fflush(stream);
+}
+
+/* Sends all of buffer, retrying short writes. Returns 0, or the errno. */
+static int send_all(int fd, const char *buffer, size_t length)
+{
+    size_t sent_total = 0;
+
+    while (sent_total < length) {
+        ssize_t sent =
+            send(fd, buffer + sent_total, length - sent_total, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return errno;
+        }
+        sent_total += (size_t)sent;
+    }
+    return 0;
+}
+
+/* Takes the connection off the open list, closes it and frees it. */
+static void forget_connection(struct connection *connection)
+{
+    pthread_mutex_lock(&connections_lock);
+    if (connection->previous != NULL) {
+        connection->previous->next = connection->next;
+    } else {
+        open_connections = connection->next;
+    }
+    if (connection->next != NULL) {
+        connection->next->previous = connection->previous;
+    }
+    /* Closed under the lock so that the main thread never shuts down a
+       descriptor number that has been closed and reused. */
+    close(connection->fd);
+    free(connection);
+    pthread_cond_signal(&connections_closed);
+    pthread_mutex_unlock(&connections_lock);
+}
+
+static int is_server_stopping(void)
+{
+    int stopping;
+
+    pthread_mutex_lock(&connections_lock);
+    stopping = server_stopping;
+    pthread_mutex_unlock(&connections_lock);
+    return stopping;
+}
+
+/* Thread body: echo until end of stream, an error or the receive timeout.
+   A receive timeout (SO_RCVTIMEO, inherited from the listener on Linux)
+   shows up as EAGAIN and closes the connection. */
+static void *serve_connection(void *argument)
+{
+    struct connection *connection = argument;
+    char buffer[ECHO_BUFFER_SIZE];
+    char reason[128];
+
+    for (;;) {
+        ssize_t received = recv(connection->fd, buffer, sizeof buffer, 0);
+        int error;
+
+        if (received == 0) {
+            snprintf(reason, sizeof reason, "%s",
+                     is_server_stopping() ? "server stopping"
+                                          : "end of stream");
+            break;
+        }
+        if (received < 0) {
+            error = errno;
+            if (error == EINTR) {
+                continue;
+            }
+            if (error == EAGAIN || error == EWOULDBLOCK) {
+                snprintf(reason, sizeof reason, "idle longer than the timeout");
+            } else {
+                describe_error(error, reason, sizeof reason);
+            }
+            break;
+        }
+        error = send_all(connection->fd, buffer, (size_t)received);
+        if (error != 0) {
+            char description[96];
+
+            if (error == EAGAIN || error == EWOULDBLOCK) {
+                snprintf(reason, sizeof reason,
+                         "send: peer not reading within the timeout");
+            } else {
+                snprintf(
+                    reason, sizeof reason, "send: %s",
+                    describe_error(error, description, sizeof description));
+            }
+            break;
+        }
+    }
+    log_line(stdout, PROGRAM_NAME ": %s closed (%s)\n", connection->peer,
+             reason);
+    forget_connection(connection);
+    return NULL;
+}
+
+/* Puts the connection on the open list and starts its detached thread.
+   On failure the descriptor is closed and the server carries on. */
+static void start_connection(int fd, const struct sockaddr *peer_address,
+                             socklen_t peer_length)
+{
+    struct connection *connection;
+    pthread_attr_t attributes;
+    sigset_t previous_mask;
+    pthread_t thread;
+    char description[96];
+    int error;
+
+    connection = malloc(sizeof *connection);
+    if (connection == NULL) {
+        fprintf(stderr, PROGRAM_NAME ": out of memory, connection dropped\n");
+        close(fd);
+        return;
+    }
+    connection->fd = fd;
+    describe_peer(peer_address, peer_length, connection->peer,
+                  sizeof connection->peer);
+    connection->previous = NULL;
+
+    pthread_mutex_lock(&connections_lock);
+    connection->next = open_connections;
+    if (open_connections != NULL) {
+        open_connections->previous = connection;
+    }
+    open_connections = connection;
+    pthread_mutex_unlock(&connections_lock);
+
+    log_line(stdout, PROGRAM_NAME ": %s connected\n", connection->peer);
+
+    error = pthread_attr_init(&attributes);
+    if (error == 0) {
+        error =
+            pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+        if (error == 0) {
+            /* The new thread inherits the mask: it starts, and stays, with
+               the stop signals blocked. One arriving meanwhile stays
+               pending for this thread until the mask is restored. */
+            error = pthread_sigmask(SIG_BLOCK, &stop_signals, &previous_mask);
+        }
+        if (error == 0) {
+            error = pthread_create(&thread, &attributes, serve_connection,
+                                   connection);
+            pthread_sigmask(SIG_SETMASK, &previous_mask, NULL);
+        }
+        pthread_attr_destroy(&attributes);
+    }
+    if (error != 0) {
+        log_line(stderr, PROGRAM_NAME ": %s dropped: cannot start thread: %s\n",
+                 connection->peer,
+                 describe_error(error, description, sizeof description));
+        forget_connection(connection);
+    }
+}
+
+/* Wakes every connection thread (shutdown makes a blocked recv return 0 and
+   a blocked send fail) and waits until all of them are gone. */
+static void close_all_connections(void)
+{
+    struct connection *connection;
+
+    pthread_mutex_lock(&connections_lock);
+    server_stopping = 1;
+    for (connection = open_connections; connection != NULL;
+         connection = connection->next) {
+        shutdown(connection->fd, SHUT_RDWR);
+    }
+    while (open_connections != NULL) {
+        pthread_cond_wait(&connections_closed, &connections_lock);
+    }
+    pthread_mutex_unlock(&connections_lock);
+}
+
+static void sleep_ms(long milliseconds)
+{
+    struct timespec delay;
+
+    delay.tv_sec = milliseconds / 1000;
+    delay.tv_nsec = (milliseconds % 1000) * 1000000L;
+    nanosleep(&delay, NULL);
+}
+
+/* Waits for connections until a stop signal arrives. The handlers have no
+   SA_RESTART, so a stop signal makes poll() (or accept()) fail with EINTR
+   at once; poll's timeout only matters when the signal lands between the
+   flag check and the call, and bounds that delay. Returns 0, or -1 on a
+   fatal error. */
+static int accept_loop(int listen_fd)
+{
+    char description[96];
+
+    while (!stop_signal) {
+        struct sockaddr_storage peer_address;
+        socklen_t peer_length = sizeof peer_address;
+        struct pollfd listener;
+        int ready;
+        int connection_fd;
+
+        memset(&peer_address, 0, sizeof peer_address);
+        listener.fd = listen_fd;
+        listener.events = POLLIN;
+        listener.revents = 0;
+        ready = poll(&listener, 1, STOP_CHECK_INTERVAL_MS);
+        if (ready < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fprintf(stderr, PROGRAM_NAME ": poll: %s\n",
+                    describe_error(errno, description, sizeof description));
+            return -1;
+        }
+        if (ready == 0) {
+            continue;
+        }
+
+        connection_fd =
+            accept(listen_fd, (struct sockaddr *)&peer_address, &peer_length);
+        if (connection_fd < 0) {
+            int error = errno;
+
+            switch (error) {
+            case EINTR:
+            case EAGAIN: /* accept timed out (SO_RCVTIMEO) */
+#if EWOULDBLOCK != EAGAIN
+            case EWOULDBLOCK:
+#endif
+            case ECONNABORTED: /* the peer gave up while queued */
+            case EPROTO:
+                continue;
+            case EMFILE:
+            case ENFILE:
+            case ENOBUFS:
+            case ENOMEM:
+                /* Out of resources: the connection stays queued; pause
+                   instead of spinning. */
+                fprintf(stderr, PROGRAM_NAME ": accept: %s (retrying)\n",
+                        describe_error(error, description, sizeof description));
+                sleep_ms(ACCEPT_RETRY_DELAY_MS);
+                continue;
+            default:
+                fprintf(stderr, PROGRAM_NAME ": accept: %s\n",
+                        describe_error(error, description, sizeof description));
+                return -1;
+            }
+        }
+        start_connection(connection_fd, (struct sockaddr *)&peer_address,
+                         peer_length);
+    }
+    return 0;
+}
+
+static const char *format_int(char *out, size_t size, int value)
+{
+    if (value < 0) {
+        snprintf(out, size, "n/a");
+    } else {
+        snprintf(out, size, "%d", value);
+    }
+    return out;
+}
+
+static void print_buffer_report(const char *label, int requested, int granted,
+                                int kernel)
+{
+    char requested_text[32];
+    char granted_text[32];
+    char kernel_text[32];
+
+    if (requested == 0) {
+        snprintf(requested_text, sizeof requested_text, "none");
+    } else {
+        format_int(requested_text, sizeof requested_text, requested);
+    }
+    printf("  %-22s requested %s, granted %s, getsockopt %s\n", label,
+           requested_text,
+           format_int(granted_text, sizeof granted_text, granted),
+           format_int(kernel_text, sizeof kernel_text, kernel));
+}
+
+/* Prints what the kernel really applied, as the library reported it. */
+static void print_start_report(int listen_fd, const struct tcpq_report *report)
+{
+    char first[32];
+    char second[32];
+    enum tcpq_mode mode;
+    int timeout_ms;
+
+    printf(PROGRAM_NAME ": listening on %s\n", report->address);
+    if (report->backlog_requested <= 0) {
+        snprintf(first, sizeof first, "the OS maximum");
+    } else {
+        format_int(first, sizeof first, report->backlog_requested);
+    }
+    printf("  backlog                requested %s, effective %s\n", first,
+           format_int(second, sizeof second, report->backlog));
+    printf("  accept queue capacity  %s\n",
+           format_int(first, sizeof first, report->accept_queue_capacity));
+    printf("  SYN queue capacity     %s\n",
+           format_int(first, sizeof first, report->syn_queue_capacity));
+    print_buffer_report("rcvbuf", report->rcvbuf_requested, report->rcvbuf,
+                        report->rcvbuf_kernel);
+    print_buffer_report("sndbuf", report->sndbuf_requested, report->sndbuf,
+                        report->sndbuf_kernel);
+    if (tcpq_get_timeout_mode(listen_fd, &mode, &timeout_ms) == 0) {
+        if (mode == TCPQ_TIMEOUT) {
+            printf(
+                "  idle timeout           %d ms (as the kernel enforces it)\n",
+                timeout_ms);
+        } else {
+            printf("  idle timeout           none\n");
+        }
+    }
+    if (report->message[0] != '\0') {
+        printf("  warning: %s\n", report->message);
+    }
+    fflush(stdout);
+}
+
+/* Handlers without SA_RESTART, so a signal always interrupts the wait;
+   SIGPIPE ignored (sends also use MSG_NOSIGNAL). */
+static int install_signal_handlers(void)
+{
+    struct sigaction action;
+
+    memset(&action, 0, sizeof action);
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;
+    action.sa_handler = on_stop_signal;
+    if (sigaction(SIGINT, &action, NULL) != 0 ||
+        sigaction(SIGTERM, &action, NULL) != 0) {
+        return -1;
+    }
+    action.sa_handler = SIG_IGN;
+    return sigaction(SIGPIPE, &action, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"backlog", required_argument, NULL, 'b'},
+        {"rcvbuf", required_argument, NULL, 'r'},
+        {"sndbuf", required_argument, NULL, 's'},
+        {"timeout-ms", required_argument, NULL, 't'},
+        {"nodelay", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct tcpq_options options;
+    struct tcpq_report report;
+    const char *host = NULL;
+    const char *port;
+    char description[96];
+    int listen_fd;
+    int option;
+    int status;
+    int error;
+
+    memset(&options, 0, sizeof options);
+    while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'b':
+            options.backlog = parse_option_value("--backlog", optarg, 1);
+            break;
+        case 'r':
+            options.rcvbuf = parse_option_value("--rcvbuf", optarg, 1);
+            break;
+        case 's':
+            options.sndbuf = parse_option_value("--sndbuf", optarg, 1);
+            break;
+        case 't':
+            options.timeout_ms = parse_option_value("--timeout-ms", optarg, 0);
+            if (options.timeout_ms == 0) {
+                usage_error(
+                    "invalid --timeout-ms value '0': must be at least 1");
+            }
+            options.mode = TCPQ_TIMEOUT;
+            break;
+        case 'n':
+            options.flags |= TCPQ_NODELAY;
+            break;
+        case 'h':
+            print_usage(stdout);
+            return EXIT_SUCCESS;
+        default:
+            /* getopt_long has already said what was wrong. */
+            fprintf(stderr,
+                    "Try '" PROGRAM_NAME " --help' for more information.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind == 1) {
+        port = argv[optind];
+    } else if (argc - optind == 2) {
+        host = argv[optind];
+        port = argv[optind + 1];
+    } else {
+        usage_error(argc - optind == 0 ? "missing PORT" : "too many arguments");
+        return EXIT_USAGE; /* not reached */
+    }
+
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    if (install_signal_handlers() != 0) {
+        fprintf(stderr, PROGRAM_NAME ": sigaction: %s\n",
+                describe_error(errno, description, sizeof description));
+        return EXIT_FAILURE;
+    }
+
+    listen_fd = tcpq_open_listener(host, port, &options, &report);
+    if (listen_fd < 0) {
+        error = errno;
+        fprintf(stderr, PROGRAM_NAME ": cannot listen on %s port %s: %s\n",
+                host != NULL ? host : "all interfaces", port,
+                report.message[0] != '\0'
+                    ? report.message
+                    : describe_error(error, description, sizeof description));
+        return EXIT_FAILURE;
+    }
+    print_start_report(listen_fd, &report);
+
+    status = accept_loop(listen_fd);
+
+    close(listen_fd);
+    close_all_connections();
+    if (status != 0) {
+        return EXIT_FAILURE;
+    }
+    printf(PROGRAM_NAME ": stopped\n");
+    if (fflush(stdout) != 0) {
+        return EXIT_FAILURE;
+    }
+    return EXIT_SUCCESS;
+}
