@@ -22,31 +22,6 @@
 #define LOOPBACK_HOST "127.0.0.1"
 #define EPHEMERAL_PORT "0"
 
-struct warning_name {
-    unsigned bit;
-    const char *name;
-    const char *meaning;
-};
-
-static const struct warning_name warning_names[] = {
-    {TCPQ_WARN_BACKLOG_CLAMPED, "TCPQ_WARN_BACKLOG_CLAMPED",
-     "backlog cut to the OS maximum"},
-    {TCPQ_WARN_RCVBUF_CLAMPED, "TCPQ_WARN_RCVBUF_CLAMPED",
-     "receive buffer cut to the OS maximum"},
-    {TCPQ_WARN_SNDBUF_CLAMPED, "TCPQ_WARN_SNDBUF_CLAMPED",
-     "send buffer cut to the OS maximum"},
-    {TCPQ_WARN_AUTOTUNING_OFF, "TCPQ_WARN_AUTOTUNING_OFF",
-     "a fixed buffer size turns the kernel's autotuning off"},
-    {TCPQ_WARN_LIMITS_COMPILED, "TCPQ_WARN_LIMITS_COMPILED",
-     "runtime limits unreadable, compile-time guess used"},
-    {TCPQ_WARN_TOO_LATE, "TCPQ_WARN_TOO_LATE",
-     "buffers set after the handshake, window scale already fixed"},
-    {TCPQ_WARN_SYNCOOKIES_OFF, "TCPQ_WARN_SYNCOOKIES_OFF",
-     "SYN cookies are off, a full SYN queue drops SYNs"},
-};
-
-#define WARNING_NAME_COUNT (sizeof warning_names / sizeof warning_names[0])
-
 static void print_usage(FILE *stream)
 {
     fprintf(
@@ -445,11 +420,12 @@ static void print_buffer_report(const char *label, int requested, int granted,
     char kernel_text[48];
 
     if (requested == 0) {
-        snprintf(requested_text, sizeof requested_text,
-                 "0 (left to the kernel)");
-    } else {
-        format_bytes(requested_text, sizeof requested_text, requested);
+        /* untouched: the kernel sizes it and autotuning may grow it */
+        printf("  %-22s left to the kernel, now getsockopt %s (autotuned)\n",
+               label, format_bytes(kernel_text, sizeof kernel_text, kernel));
+        return;
     }
+    format_bytes(requested_text, sizeof requested_text, requested);
     printf("  %-22s requested %s, granted %s, getsockopt %s\n", label,
            requested_text,
            format_bytes(granted_text, sizeof granted_text, granted),
@@ -459,23 +435,21 @@ static void print_buffer_report(const char *label, int requested, int granted,
 static void print_warnings(unsigned warnings)
 {
     const char *label = "warnings";
-    unsigned known = 0;
-    size_t i;
+    unsigned bit;
 
     if (warnings == 0) {
         printf("  %-22s none\n", label);
         return;
     }
-    for (i = 0; i < WARNING_NAME_COUNT; i++) {
-        known |= warning_names[i].bit;
-        if (warnings & warning_names[i].bit) {
-            printf("  %-22s %s: %s\n", label, warning_names[i].name,
-                   warning_names[i].meaning);
-            label = "";
-        }
-    }
-    if (warnings & ~known) {
-        printf("  %-22s unknown warning bits 0x%x\n", label, warnings & ~known);
+    for (bit = 1; bit != 0; bit <<= 1) {
+        const char *name = tcpq_warning_name(bit);
+        if (!(warnings & bit))
+            continue;
+        if (name != NULL)
+            printf("  %-22s %s\n", label, name);
+        else
+            printf("  %-22s unknown warning bit 0x%x\n", label, bit);
+        label = "";
     }
 }
 

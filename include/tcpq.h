@@ -193,6 +193,10 @@ struct tcpq_report {
    TCPQ_VERSION_STRING of the header it was built with. Never fails. */
 TCPQ_API const char *tcpq_version(void);
 
+/* The macro name of one warning bit, e.g. "TCPQ_WARN_BACKLOG_CLAMPED";
+   NULL for zero, several bits or an unknown bit. Never fails otherwise. */
+TCPQ_API const char *tcpq_warning_name(unsigned warning);
+
 /* Fills *out with this host's limits, read at run time (Linux: the
    caller's network namespace, from /proc/sys; BSDs: sysctl). A figure the
    OS does not have, or that cannot be read, is -1; when the backlog cap

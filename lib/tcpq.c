@@ -263,6 +263,28 @@ const char *tcpq_version(void)
     return TCPQ_VERSION_STRING;
 }
 
+const char *tcpq_warning_name(unsigned warning)
+{
+    switch (warning) {
+    case TCPQ_WARN_BACKLOG_CLAMPED:
+        return "TCPQ_WARN_BACKLOG_CLAMPED";
+    case TCPQ_WARN_RCVBUF_CLAMPED:
+        return "TCPQ_WARN_RCVBUF_CLAMPED";
+    case TCPQ_WARN_SNDBUF_CLAMPED:
+        return "TCPQ_WARN_SNDBUF_CLAMPED";
+    case TCPQ_WARN_AUTOTUNING_OFF:
+        return "TCPQ_WARN_AUTOTUNING_OFF";
+    case TCPQ_WARN_LIMITS_COMPILED:
+        return "TCPQ_WARN_LIMITS_COMPILED";
+    case TCPQ_WARN_TOO_LATE:
+        return "TCPQ_WARN_TOO_LATE";
+    case TCPQ_WARN_SYNCOOKIES_OFF:
+        return "TCPQ_WARN_SYNCOOKIES_OFF";
+    default:
+        return NULL;
+    }
+}
+
 int tcpq_get_limits(struct tcpq_limits *out)
 {
     int saved = errno;

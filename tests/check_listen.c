@@ -233,7 +233,7 @@ START_TEST(open_listener_applies_flags)
 {
     struct tcpq_options opt;
     struct tcpq_report rep;
-    int fd;
+    int fd, client, accepted;
 
     memset(&opt, 0, sizeof opt);
     opt.flags = TCPQ_NODELAY | TCPQ_KEEPALIVE | TCPQ_REUSEPORT;
@@ -244,6 +244,14 @@ START_TEST(open_listener_applies_flags)
     ck_assert_int_eq(tq_getsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT), 1);
     ck_assert_int_eq(tq_getsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR), 1);
     ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    /* the kernel copies TCP_NODELAY and SO_KEEPALIVE to accepted sockets */
+    client = tq_connect_nb(tq_port_of(fd));
+    accepted = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+    ck_assert_int_ge(accepted, 0);
+    ck_assert_int_eq(tq_getsockopt_int(accepted, IPPROTO_TCP, TCP_NODELAY), 1);
+    ck_assert_int_eq(tq_getsockopt_int(accepted, SOL_SOCKET, SO_KEEPALIVE), 1);
+    close(accepted);
+    close(client);
     close(fd);
 
     opt.flags = TCPQ_NO_REUSEADDR;
