@@ -32,18 +32,4 @@ static void limits_somaxconn(struct tcpq_limits *out, const char *name,
         out->somaxconn = SOMAXCONN;
 }
 
-int tcpq__os_force_buffer(int fd, int receive, int bytes)
-{
-    (void)fd;
-    (void)receive;
-    (void)bytes;
-    errno = EOPNOTSUPP;
-    return -1;
-}
-
-const char *tcpq__os_force_name(int receive)
-{
-    return receive ? "SO_RCVBUF (forced)" : "SO_SNDBUF (forced)";
-}
-
 #endif

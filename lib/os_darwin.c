@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <sys/socket.h>
 
+#define OS_HAS_QUEUE_RULES
 #include "os_bsd_common.h"
+#include "os_generic.h"
 
-const struct tcpq__os_names tcpq__os = {"kern.ipc.somaxconn",
-                                        "kern.ipc.maxsockbuf",
-                                        "kern.ipc.maxsockbuf", NULL, 1};
+const struct tcpq__os_names tcpq__os = {
+    "kern.ipc.somaxconn", "kern.ipc.maxsockbuf", "kern.ipc.maxsockbuf", NULL, 1,
+    "sysctl -w"};
 
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
 {
@@ -16,12 +18,6 @@ void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
         limits_somaxconn(out, "kern.ipc.somaxconn", NULL);
     if (want & TCPQ__LIM_BUFFERS)
         out->rmem_max = out->wmem_max = sysctl_int("kern.ipc.maxsockbuf");
-}
-
-int tcpq__os_backlog_in_force(int fd)
-{
-    (void)fd;
-    return -1;
 }
 
 int tcpq__os_accept_queue_capacity(int backlog)

@@ -3,11 +3,17 @@
 #include <errno.h>
 #include <sys/socket.h>
 
+#define OS_HAS_BACKLOG_READBACK
+#define OS_HAS_QUEUE_RULES
 #include "os_bsd_common.h"
+#include "os_generic.h"
 
-const struct tcpq__os_names tcpq__os = {
-    "kern.ipc.soacceptqueue", "kern.ipc.maxsockbuf", "kern.ipc.maxsockbuf",
-    "net.inet.tcp.syncookies", 1};
+const struct tcpq__os_names tcpq__os = {"kern.ipc.soacceptqueue",
+                                        "kern.ipc.maxsockbuf",
+                                        "kern.ipc.maxsockbuf",
+                                        "net.inet.tcp.syncookies",
+                                        1,
+                                        "sysctl"};
 
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
 {

@@ -11,9 +11,12 @@
 
 #include "tcpq_internal.h"
 
-const struct tcpq__os_names tcpq__os = {
-    "net.core.somaxconn", "net.core.rmem_max", "net.core.wmem_max",
-    "net.ipv4.tcp_syncookies", 2};
+const struct tcpq__os_names tcpq__os = {"net.core.somaxconn",
+                                        "net.core.rmem_max",
+                                        "net.core.wmem_max",
+                                        "net.ipv4.tcp_syncookies",
+                                        2,
+                                        "sysctl -w"};
 
 static int read_int(const char *path, int *out)
 {

@@ -1,13 +1,14 @@
 /* OpenBSD: kern.somaxconn and kern.sominconn by sysctl(2). Half-open
    connections live in the syn cache; the accept-queue bound is not
    stated here. Untested here. */
-#include <errno.h>
+#include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/sysctl.h>
 
-#include "os_bsd_common.h"
+#include "os_generic.h"
 
-const struct tcpq__os_names tcpq__os = {"kern.somaxconn", "kern.maxsockbuf",
-                                        "kern.maxsockbuf", NULL, 1};
+const struct tcpq__os_names tcpq__os = {"kern.somaxconn", NULL, NULL, NULL, 1,
+                                        "sysctl"};
 
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
 {
@@ -20,23 +21,4 @@ void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
             sysctl(mib, 2, &value, &len, NULL, 0) == 0 && value >= 0;
         out->somaxconn = out->somaxconn_runtime ? value : SOMAXCONN;
     }
-}
-
-int tcpq__os_backlog_in_force(int fd)
-{
-    (void)fd;
-    return -1;
-}
-
-int tcpq__os_accept_queue_capacity(int backlog)
-{
-    (void)backlog;
-    return -1;
-}
-
-int tcpq__os_syn_queue_capacity(int backlog, const struct tcpq_limits *lim)
-{
-    (void)backlog;
-    (void)lim;
-    return -1;
 }

@@ -65,46 +65,50 @@ static void append(struct tcpq_report *r, const char *fmt, ...)
         memcpy(r->message + sizeof r->message - 4, "...", 4);
 }
 
+/* "rcvbuf 100 clamped to 50 by net.core.rmem_max; raise it with: sysctl
+   -w net.core.rmem_max=100", or without the fix where no sysctl lifts it. */
+static void append_clamp(struct tcpq_report *r, const char *what, int requested,
+                         int granted, const char *cap)
+{
+    if (cap == NULL || tcpq__os.sysctl_set == NULL)
+        append(r, "%s %d clamped to %d by the kernel", what, requested,
+               granted);
+    else
+        append(r, "%s %d clamped to %d by %s; raise it with: %s %s=%d", what,
+               requested, granted, cap, tcpq__os.sysctl_set, cap, requested);
+}
+
 /* On success: each warning the report carries, with its fix, most
    important first, from the figures the report holds. */
 static void compose_warnings(struct tcpq_report *r, int backlog_read_back,
                              int syncookies)
 {
-    const char *cap;
-
     if (r == NULL)
         return;
     r->message[0] = '\0';
     if (r->warnings & TCPQ_WARN_BACKLOG_CLAMPED)
-        append(r,
-               "backlog %d clamped to %d by %s; raise it with: sysctl -w %s=%d",
-               r->backlog_requested, r->backlog, tcpq__os.somaxconn,
-               tcpq__os.somaxconn, r->backlog_requested);
+        append_clamp(r, "backlog", r->backlog_requested, r->backlog,
+                     tcpq__os.somaxconn);
     if (r->warnings & TCPQ_WARN_LIMITS_COMPILED)
         append(r, "%s unreadable: compile-time SOMAXCONN %d assumed%s",
-               tcpq__os.somaxconn, SOMAXCONN,
+               tcpq__os.somaxconn ? tcpq__os.somaxconn : "the backlog cap",
+               SOMAXCONN,
                backlog_read_back ? " (backlog read back from the kernel)" : "");
-    if (r->warnings & TCPQ_WARN_SYNCOOKIES_OFF)
-        append(r,
-               "%s=%d: SYNs past the SYN queue (%d) are dropped; sysctl -w "
-               "%s=1",
+    if ((r->warnings & TCPQ_WARN_SYNCOOKIES_OFF) && tcpq__os.syncookies)
+        append(r, "%s=%d: SYNs past the SYN queue (%d) are dropped; %s %s=1",
                tcpq__os.syncookies, syncookies, r->syn_queue_capacity,
-               tcpq__os.syncookies);
-    if (r->warnings & TCPQ_WARN_RCVBUF_CLAMPED) {
-        cap = tcpq__os.rmem_max;
-        append(r, "rcvbuf %d clamped to %d by %s: sysctl -w %s=%d",
-               r->rcvbuf_requested, r->rcvbuf, cap, cap, r->rcvbuf_requested);
-    }
-    if (r->warnings & TCPQ_WARN_SNDBUF_CLAMPED) {
-        cap = tcpq__os.wmem_max;
-        append(r, "sndbuf %d clamped to %d by %s: sysctl -w %s=%d",
-               r->sndbuf_requested, r->sndbuf, cap, cap, r->sndbuf_requested);
-    }
+               tcpq__os.sysctl_set, tcpq__os.syncookies);
+    if (r->warnings & TCPQ_WARN_RCVBUF_CLAMPED)
+        append_clamp(r, "rcvbuf", r->rcvbuf_requested, r->rcvbuf,
+                     tcpq__os.rmem_max);
+    if (r->warnings & TCPQ_WARN_SNDBUF_CLAMPED)
+        append_clamp(r, "sndbuf", r->sndbuf_requested, r->sndbuf,
+                     tcpq__os.wmem_max);
     if (r->warnings & TCPQ_WARN_TOO_LATE)
         append(r, "buffers set after the handshake (window scale fixed): set "
                   "them before connect() or on the listener");
     if (r->warnings & TCPQ_WARN_AUTOTUNING_OFF)
-        append(r, "fixed buffers turn off autotuning (0 keeps it)");
+        append(r, "fixed buffers disable autotuning");
 }
 
 static void warn(struct tcpq_report *r, unsigned bit)

@@ -49,13 +49,15 @@ int tcpq__os_accept_queue_capacity(int backlog);
    limits in force; -1 where not bounded or not known. */
 int tcpq__os_syn_queue_capacity(int backlog, const struct tcpq_limits *lim);
 
-/* Names for messages: the sysctls that lift each cap. */
+/* Names for messages: the sysctls that lift each cap; NULL where no
+   sysctl does (the message then names no fix). */
 struct tcpq__os_names {
     const char *somaxconn; /* "net.core.somaxconn" */
     const char *rmem_max;  /* "net.core.rmem_max" */
     const char *wmem_max;
-    const char *syncookies; /* NULL where the OS has none */
+    const char *syncookies;
     int buffer_scale;       /* getsockopt figure / caller's units (Linux 2) */
+    const char *sysctl_set; /* the command that sets one: "sysctl -w" */
 };
 extern const struct tcpq__os_names tcpq__os;
 

@@ -1,0 +1,50 @@
+/* Fallbacks for what a platform file does not provide: each is compiled
+   unless the file defines the matching OS_HAS_* macro before including
+   this header. Included by exactly one os_<family>.c per build. */
+#ifndef TCPQ_OS_GENERIC_H
+#define TCPQ_OS_GENERIC_H
+
+#include <errno.h>
+
+#include "tcpq_internal.h"
+
+#ifndef OS_HAS_BACKLOG_READBACK
+int tcpq__os_backlog_in_force(int fd)
+{
+    (void)fd;
+    return -1; /* the kernel does not tell */
+}
+#endif
+
+#ifndef OS_HAS_QUEUE_RULES
+int tcpq__os_accept_queue_capacity(int backlog)
+{
+    (void)backlog;
+    return -1;
+}
+
+int tcpq__os_syn_queue_capacity(int backlog, const struct tcpq_limits *lim)
+{
+    (void)backlog;
+    (void)lim;
+    return -1;
+}
+#endif
+
+#ifndef OS_HAS_FORCE_BUFFERS
+int tcpq__os_force_buffer(int fd, int receive, int bytes)
+{
+    (void)fd;
+    (void)receive;
+    (void)bytes;
+    errno = EOPNOTSUPP;
+    return -1;
+}
+
+const char *tcpq__os_force_name(int receive)
+{
+    return receive ? "SO_RCVBUF (forced)" : "SO_SNDBUF (forced)";
+}
+#endif
+
+#endif
