@@ -116,7 +116,7 @@ check: all $(TEST_BIN)
 # Debian build and test dependencies (sudo when not root).
 deps:
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	command -v apt-get >/dev/null || { echo "make deps: no apt-get; install a C compiler, make, pkg-config, Check and iproute2 (ss) by hand"; exit 1; }; \
+	command -v apt-get >/dev/null || { echo "make deps: no apt-get; install a C compiler, make, pkg-config, Check, iproute2 (ss) and nftables by hand"; exit 1; }; \
 	$$SUDO apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq build-essential pkg-config check iproute2 >/dev/null && \
 	echo "make deps: build-essential pkg-config check iproute2 installed"

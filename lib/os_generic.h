@@ -16,6 +16,14 @@ int tcpq__os_backlog_in_force(int fd)
 }
 #endif
 
+#ifndef OS_HAS_TCP_STATE
+int tcpq__os_is_idle(int fd)
+{
+    (void)fd;
+    return -1; /* getpeername() is all there is */
+}
+#endif
+
 #ifndef OS_HAS_QUEUE_RULES
 int tcpq__os_accept_queue_capacity(int backlog)
 {

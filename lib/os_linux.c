@@ -87,6 +87,18 @@ int tcpq__os_backlog_in_force(int fd)
     return info.tcpi_sacked > (unsigned)0x7fffffff ? -1 : (int)info.tcpi_sacked;
 }
 
+int tcpq__os_is_idle(int fd)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+
+    memset(&info, 0, sizeof info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0 || len < 1)
+        return -1;
+    return info.tcpi_state == 7 /* TCP_CLOSE */ ||
+           info.tcpi_state == 10 /* TCP_LISTEN */;
+}
+
 int tcpq__os_accept_queue_capacity(int backlog)
 {
     /* sk_acceptq_is_full(): full when the queue length exceeds backlog */

@@ -28,6 +28,18 @@ static void report_reset(struct tcpq_report *r)
     r->sndbuf_requested = r->sndbuf = r->sndbuf_kernel = -1;
 }
 
+/* strerror(), but safe in threads: the XSI or the GNU strerror_r. */
+static const char *error_text(int err, char *buf, size_t cap)
+{
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+    return strerror_r(err, buf, cap);
+#else
+    if (strerror_r(err, buf, cap) != 0)
+        snprintf(buf, cap, "error %d", err);
+    return buf;
+#endif
+}
+
 /* Failure: "step: strerror(err)". Sets errno to err and returns -1. */
 static int fail(struct tcpq_report *r, int err, const char *fmt, ...)
 {
@@ -37,9 +49,11 @@ static int fail(struct tcpq_report *r, int err, const char *fmt, ...)
         va_start(ap, fmt);
         n = vsnprintf(r->message, sizeof r->message, fmt, ap);
         va_end(ap);
-        if (n >= 0 && (size_t)n < sizeof r->message)
+        if (n >= 0 && (size_t)n < sizeof r->message) {
+            char text[128];
             snprintf(r->message + n, sizeof r->message - (size_t)n, ": %s",
-                     strerror(err));
+                     error_text(err, text, sizeof text));
+        }
     }
     errno = err;
     return -1;
@@ -518,8 +532,9 @@ static int listen_checked(int fd, const struct tcpq_options *opt,
     struct tcpq_limits lim;
     int wanted, in_force, read_back;
 
-    if (is_connected(fd))
-        return fail(r, EISCONN, "listen fd %d: the socket is connected", fd);
+    if (tcpq__os_is_idle(fd) == 0 || is_connected(fd))
+        return fail(r, EISCONN,
+                    "listen fd %d: the socket is connected or connecting", fd);
     tcpq__os_limits(&lim, TCPQ__LIM_BACKLOG);
     if (lim.somaxconn_runtime)
         wanted = opt->backlog <= 0 || opt->backlog > lim.somaxconn
@@ -579,6 +594,9 @@ int tcpq_listen(int fd, const struct tcpq_options *opt,
 /* ---- open_listener ------------------------------------------------------ */
 
 /* A numeric port must be 0..65535; names are left to getaddrinfo. */
+/* A port is digits only, 0..65535 (returns 1: numeric), or a service
+   name that starts with a letter (returns 0). getaddrinfo itself would
+   take " 99999" or "+70000" and bind the low 16 bits. */
 static int check_port(const char *port, struct tcpq_report *r)
 {
     const char *p;
@@ -586,14 +604,17 @@ static int check_port(const char *port, struct tcpq_report *r)
 
     if (port == NULL)
         return fail(r, EINVAL, "port NULL");
-    if (*port == '\0')
-        return fail(r, EINVAL, "port \"\"");
+    if ((*port >= 'a' && *port <= 'z') || (*port >= 'A' && *port <= 'Z'))
+        return 0;
     for (p = port; *p >= '0' && *p <= '9'; p++) {
         value = value * 10 + (*p - '0');
         if (value > 65535)
             return fail(r, EINVAL, "port %s out of range 0..65535", port);
     }
-    return 0;
+    if (p == port || *p != '\0')
+        return fail(r, EINVAL, "port \"%s\" is neither 0..65535 nor a name",
+                    port);
+    return 1;
 }
 
 static int errno_of_gai(int gai)
@@ -644,7 +665,7 @@ static int listen_on(const struct addrinfo *ai, int dual_stack,
 {
     char where[64];
     int fd = open_socket(ai->ai_family);
-    int err;
+    int err = errno;
 
     if (r != NULL) { /* a failed earlier candidate leaves nothing behind */
         r->message[0] = '\0';
@@ -652,7 +673,7 @@ static int listen_on(const struct addrinfo *ai, int dual_stack,
     }
     format_address(ai->ai_addr, where, sizeof where);
     if (fd < 0)
-        return fail(r, errno, "socket %s", where);
+        return fail(r, err, "socket %s", where);
     if (apply_bind_flags(fd, ai->ai_family, dual_stack, opt->flags, r) < 0)
         goto fail;
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
@@ -675,29 +696,32 @@ int tcpq_open_listener(const char *host, const char *port,
 {
     struct addrinfo hints, *list = NULL, *ai;
     int saved = errno;
-    int gai, fd = -1, pass;
+    int gai, fd = -1, pass, numeric;
 
     report_reset(report);
     if (opt == NULL)
         opt = &default_options;
     if (report != NULL)
         report->backlog_requested = opt->backlog;
-    if (check_port(port, report) < 0 || check_options(opt, report) < 0)
+    numeric = check_port(port, report);
+    if (numeric < 0 || check_options(opt, report) < 0)
         return -1;
 
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = AI_PASSIVE;
+    hints.ai_flags = AI_PASSIVE | (numeric ? AI_NUMERICSERV : 0);
     errno = 0;
     gai = getaddrinfo(host, port, &hints, &list);
     if (gai != 0) {
         int err = errno_of_gai(gai);
+        char text[128];
         if (report != NULL)
             snprintf(report->message, sizeof report->message,
                      "getaddrinfo %s port %s: %s", host ? host : "(any)", port,
-                     gai == EAI_SYSTEM ? strerror(err) : gai_strerror(gai));
+                     gai == EAI_SYSTEM ? error_text(err, text, sizeof text)
+                                       : gai_strerror(gai));
         errno = err;
         return -1;
     }
@@ -709,6 +733,9 @@ int tcpq_open_listener(const char *host, const char *port,
                 continue;
             fd = listen_on(ai, host == NULL, opt, report);
         }
+        if (pass == 0 && fd < 0 && errno != EAFNOSUPPORT &&
+            errno != EADDRNOTAVAIL)
+            break; /* IPv6 exists but failed: no silent IPv4-only listener */
     }
     freeaddrinfo(list);
     if (fd < 0) {

@@ -42,6 +42,10 @@ void tcpq__os_limits(struct tcpq_limits *out, unsigned want);
    where it does not (Linux: TCP_INFO tcpi_sacked). */
 int tcpq__os_backlog_in_force(int fd);
 
+/* 1 when fd is a TCP socket in no connection (closed or listening), 0
+   when it is connecting or connected, -1 where the OS does not tell. */
+int tcpq__os_is_idle(int fd);
+
 /* Completed connections a listener with backlog B holds un-accepted. */
 int tcpq__os_accept_queue_capacity(int backlog);
 
