@@ -50,6 +50,8 @@ START_TEST(rcvbuf_above_rmem_max_is_clamped_and_names_sysctl)
 
     ck_assert_int_gt(rmem_max, 0);
     ck_assert_int_lt(rmem_max, 0x20000000);
+    ck_assert_int_gt(wmem_max, 0);
+    ck_assert_int_lt(wmem_max, 0x20000000);
     memset(&opt, 0, sizeof opt);
     opt.rcvbuf = (int)rmem_max * 2;
     opt.sndbuf = (int)wmem_max * 2;
@@ -94,11 +96,16 @@ START_TEST(accepted_socket_inherits_listener_buffers)
 {
     struct tcpq_options opt;
     struct tcpq_report rep;
+    long rmem_max = tq_read_long("/proc/sys/net/core/rmem_max");
+    long wmem_max = tq_read_long("/proc/sys/net/core/wmem_max");
     int lfd, client, accepted;
 
+    /* two sizes under this host's caps, unlike the defaults */
+    ck_assert_int_gt(rmem_max, 20000);
+    ck_assert_int_gt(wmem_max, 20000);
     memset(&opt, 0, sizeof opt);
-    opt.rcvbuf = 200000;
-    opt.sndbuf = 300000;
+    opt.rcvbuf = (int)(rmem_max < 200000 ? rmem_max / 2 : 200000);
+    opt.sndbuf = (int)(wmem_max < 300000 ? wmem_max / 2 : 300000);
     lfd = tcpq_open_listener("127.0.0.1", "0", &opt, &rep);
     ck_assert_msg(lfd >= 0, "%s", rep.message);
     client = tq_connect_nb(tq_port_of(lfd));
@@ -108,8 +115,8 @@ START_TEST(accepted_socket_inherits_listener_buffers)
                      rep.rcvbuf_kernel);
     ck_assert_int_eq(tq_getsockopt_int(accepted, SOL_SOCKET, SO_SNDBUF),
                      rep.sndbuf_kernel);
-    ck_assert_int_eq(rep.rcvbuf, 200000);
-    ck_assert_int_eq(rep.sndbuf, 300000);
+    ck_assert_int_eq(rep.rcvbuf, opt.rcvbuf);
+    ck_assert_int_eq(rep.sndbuf, opt.sndbuf);
     close(accepted);
     close(client);
     close(lfd);
@@ -239,6 +246,8 @@ START_TEST(force_buffers_passes_rmem_max_when_privileged)
     long rmem_max = tq_read_long("/proc/sys/net/core/rmem_max");
     int fd = tcp_socket();
 
+    ck_assert_int_gt(rmem_max, 0);
+    ck_assert_int_lt(rmem_max, 0x10000000); /* 4 * rmem_max fits an int */
     memset(&opt, 0, sizeof opt);
     opt.rcvbuf = (int)rmem_max * 2;
     opt.flags = TCPQ_FORCE_BUFFERS;

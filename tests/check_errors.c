@@ -7,14 +7,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/mount.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "check_tcpq.h"
 
-enum target { T_NONE, T_CLOSED, T_PIPE, T_UDP, T_UNIX, T_TCP, T_CONNECTED };
+enum target {
+    T_NONE,
+    T_CLOSED,
+    T_PIPE,
+    T_UDP,
+    T_UNIX,
+    T_TCP,
+    T_CONNECTED,
+    T_CONNECTING
+};
 enum call { C_LISTEN, C_BUFFERS, C_MODE, C_GET_MODE, C_OPEN };
 
 struct bad_case {
@@ -32,6 +44,7 @@ struct bad_case {
         b, r, s, (enum tcpq_mode)(m), t, f                                     \
     }
 #define GOOD OPT(50, 65536, 0, TCPQ_BLOCKING, 0, 0)
+#define FLAGGED OPT(50, 65536, 65536, TCPQ_TIMEOUT, 500, TCPQ_NODELAY)
 
 static const struct bad_case bad_cases[] = {
     {"listen fd -1", C_LISTEN, T_NONE, GOOD, 0, 0, EBADF, "fd -1"},
@@ -61,8 +74,16 @@ static const struct bad_case bad_cases[] = {
      OPT(0, 65536, 0, TCPQ_TIMEOUT, 0, 0), 0, 0, EINVAL, "timeout_ms 0"},
     {"timeout -5 in TIMEOUT", C_MODE, T_TCP, OPT(0, 0, 0, TCPQ_TIMEOUT, -5, 0),
      0, 0, EINVAL, NULL},
-    {"listen on connected socket", C_LISTEN, T_CONNECTED, GOOD, 0, 0, EISCONN,
-     "connected"},
+    {"listen on connected socket", C_LISTEN, T_CONNECTED, FLAGGED, 0, 0,
+     EISCONN, "connected"},
+    {"listen on connecting socket", C_LISTEN, T_CONNECTING, FLAGGED, 0, 0,
+     EISCONN, "connecting"},
+    {"port \" 99999\"", C_OPEN, T_NONE, GOOD, "127.0.0.1", " 99999", EINVAL,
+     "port"},
+    {"port \"+70000\"", C_OPEN, T_NONE, GOOD, "127.0.0.1", "+70000", EINVAL,
+     "port"},
+    {"port \"\"", C_OPEN, T_NONE, GOOD, "127.0.0.1", "", EINVAL, "port"},
+    {"port \"80x\"", C_OPEN, T_NONE, GOOD, "127.0.0.1", "80x", EINVAL, "port"},
     {"NULL port", C_OPEN, T_NONE, GOOD, "127.0.0.1", NULL, EINVAL, "port NULL"},
     {"NULL host and port", C_OPEN, T_NONE, GOOD, NULL, NULL, EINVAL,
      "port NULL"},
@@ -104,18 +125,43 @@ static int make_target(enum target t, int *extra)
         *extra = server;
         return fd;
     }
+    case T_CONNECTING: {
+        /* a listener whose accept queue is full leaves a connect pending */
+        int listener = tcpq_open_listener("127.0.0.1", "0", NULL, NULL);
+        int filler, i;
+        ck_assert_int_ge(listener, 0);
+        ck_assert_int_eq(listen(listener, 0), 0);
+        filler = tq_connect_nb(tq_port_of(listener));
+        usleep(50 * 1000);
+        for (i = 0; i < 20 && fd < 0; i++) {
+            fd = tq_connect_nb(tq_port_of(listener));
+            usleep(20 * 1000);
+        }
+        *extra = listener;
+        close(filler);
+        return fd;
+    }
     }
     return -1;
 }
 
 /* What must not change on a failed call. */
 struct socket_state {
-    int rcvbuf, sndbuf, fl, listening;
+    int rcvbuf, sndbuf, fl, listening, reuseaddr, nodelay;
+    struct timeval rcvtimeo, sndtimeo;
 };
 
 static struct socket_state state_of(int fd)
 {
     struct socket_state st;
+    socklen_t len = sizeof st.rcvtimeo;
+
+    memset(&st, 0, sizeof st);
+    getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &st.rcvtimeo, &len);
+    len = sizeof st.sndtimeo;
+    getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &st.sndtimeo, &len);
+    st.reuseaddr = tq_getsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR);
+    st.nodelay = tq_getsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY);
     st.rcvbuf = tq_getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF);
     st.sndbuf = tq_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
     st.fl = fcntl(fd, F_GETFL);

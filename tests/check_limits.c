@@ -79,6 +79,27 @@ START_TEST(version_matches_header)
 }
 END_TEST
 
+START_TEST(warning_names_cover_every_bit)
+{
+    unsigned bit;
+    int named = 0;
+
+    for (bit = 1; bit != 0; bit <<= 1) {
+        const char *name = tcpq_warning_name(bit);
+        if (name != NULL) {
+            ck_assert_int_eq(strncmp(name, "TCPQ_WARN_", 10), 0);
+            named++;
+        }
+    }
+    ck_assert_int_eq(named, 7);
+    ck_assert_str_eq(tcpq_warning_name(TCPQ_WARN_BACKLOG_CLAMPED),
+                     "TCPQ_WARN_BACKLOG_CLAMPED");
+    ck_assert_ptr_null(tcpq_warning_name(0));
+    ck_assert_ptr_null(
+        tcpq_warning_name(TCPQ_WARN_TOO_LATE | TCPQ_WARN_AUTOTUNING_OFF));
+}
+END_TEST
+
 /* ---- the parsers: table-driven ------------------------------------------ */
 
 static const struct {
@@ -220,6 +241,7 @@ Suite *limits_suite(void)
     tcase_add_test(tc, limits_match_proc_sys_of_this_namespace);
     tcase_add_test(tc, limits_null_is_einval_and_success_keeps_errno);
     tcase_add_test(tc, version_matches_header);
+    tcase_add_test(tc, warning_names_cover_every_bit);
     suite_add_tcase(s, tc);
 
     tcase_add_loop_test(parse, parse_int_is_strict, 0,

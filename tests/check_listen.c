@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check_tcpq.h"
@@ -67,17 +68,16 @@ static int backlog_in_namespace(void *arg, char *why, size_t cap)
     TQ_REQUIRE(tq_tcpi_listen(fd, NULL, &backlog) == 0, "TCP_INFO failed");
     TQ_REQUIRE(backlog == rep.backlog, "TCP_INFO backlog %d, report %d",
                backlog, rep.backlog);
-    if (tq_caps.have_ss) {
-        TQ_REQUIRE(tq_ss_listen(tq_port_of(fd), &recv_q, &send_q) == 0,
-                   "ss shows no listener on port %d", tq_port_of(fd));
-        TQ_REQUIRE(send_q == rep.backlog, "ss Send-Q %d, report %d", send_q,
-                   rep.backlog);
-    }
+    TQ_REQUIRE(tq_caps.have_ss,
+               "ss(8) does not run: apt-get install iproute2 (or make deps)");
+    TQ_REQUIRE(tq_ss_listen(tq_port_of(fd), &recv_q, &send_q) == 0,
+               "ss shows no listener on port %d", tq_port_of(fd));
+    TQ_REQUIRE(send_q == rep.backlog, "ss Send-Q %d, report %d", send_q,
+               rep.backlog);
 
     /* a burst nobody accepts fills exactly the reported capacity */
     measured = tq_burst(fd, BURST, clients);
-    if (tq_caps.have_ss)
-        tq_ss_listen(tq_port_of(fd), &recv_q, &send_q);
+    tq_ss_listen(tq_port_of(fd), &recv_q, &send_q);
     for (i = 0; i < BURST; i++)
         if (clients[i] >= 0)
             close(clients[i]);
@@ -87,8 +87,8 @@ static int backlog_in_namespace(void *arg, char *why, size_t cap)
     TQ_REQUIRE(rep.accept_queue_capacity == c->expected + 1,
                "Linux holds backlog + 1 = %d, report says %d", c->expected + 1,
                rep.accept_queue_capacity);
-    TQ_REQUIRE(!tq_caps.have_ss || recv_q == measured,
-               "ss Recv-Q %d, TCP_INFO %d", recv_q, measured);
+    TQ_REQUIRE(recv_q == measured, "ss Recv-Q %d, TCP_INFO %d", recv_q,
+               measured);
     (void)queued;
     close(fd);
     return 0;
@@ -128,45 +128,104 @@ START_TEST(listen_again_resizes_the_backlog)
 }
 END_TEST
 
-/* The SYN queue figure follows the cookie setting of the namespace. */
-static int syn_capacity_in_namespace(void *arg, char *why, size_t cap)
+/* The SYN queue, measured: with the clients' final ACKs dropped by an
+   nftables rule, K connects leave half-open requests (SYN-RECV) that ss
+   counts; the kernel must store exactly report.syn_queue_capacity. */
+struct syn_case {
+    const char *syncookies;
+    const char *max_syn_backlog;
+    int backlog;
+    int connects;
+    int expected; /* the kernel rule by hand, for a Linux >= 6.13 */
+};
+
+static const struct syn_case syn_cases[] = {
+    {"1", "2048", 16, 40, 17}, /* stored to B + 1, then cookies */
+    {"1", "2048", 4, 20, 5},   /* a smaller backlog */
+    {"2", "2048", 16, 20, 0},  /* cookies always, nothing stored */
+    {"0", "40", 100, 60, 31},  /* dropped once M - Q < M/4: 40 - 10 + 1 */
+    {"0", "2048", 16, 40, 17}, /* dropped at B + 1 */
+};
+
+static int count_syn_recv(int port)
 {
+    char cmd[160], line[256];
+    FILE *p;
+    int count = 0;
+
+    snprintf(cmd, sizeof cmd,
+             "ss -Htn state syn-recv '( sport = :%d )' 2>/dev/null", port);
+    p = popen(cmd, "r");
+    if (p == NULL)
+        return -1;
+    while (fgets(line, sizeof line, p) != NULL)
+        count++;
+    return pclose(p) == 0 ? count : -1;
+}
+
+static int syn_queue_in_namespace(void *arg, char *why, size_t cap)
+{
+    const struct syn_case *c = arg;
     struct tcpq_options opt;
     struct tcpq_report rep;
-    int fd;
+    char cmd[256];
+    int fd, port, i, stored = -1, last = -2;
+    int clients[64];
+    double start;
 
-    (void)arg;
+    TQ_REQUIRE(tq_write_file("/proc/sys/net/ipv4/tcp_syncookies",
+                             c->syncookies) == 0 &&
+                   tq_write_file("/proc/sys/net/ipv4/tcp_max_syn_backlog",
+                                 c->max_syn_backlog) == 0,
+               "cannot set tcp_syncookies / tcp_max_syn_backlog");
     memset(&opt, 0, sizeof opt);
-    opt.backlog = 100;
-    TQ_REQUIRE(tq_write_file("/proc/sys/net/ipv4/tcp_syncookies", "2") == 0,
-               "cannot set tcp_syncookies");
-    fd = tcpq_open_listener("127.0.0.1", "0", &opt, &rep);
-    TQ_REQUIRE(fd >= 0 && rep.syn_queue_capacity == 0,
-               "syncookies=2: syn_queue_capacity %d, want 0",
-               rep.syn_queue_capacity);
-    close(fd);
-    TQ_REQUIRE(tq_write_file("/proc/sys/net/ipv4/tcp_syncookies", "0") == 0,
-               "cannot set tcp_syncookies");
-    TQ_REQUIRE(tq_write_file("/proc/sys/net/ipv4/tcp_max_syn_backlog", "40") ==
-                   0,
-               "cannot set tcp_max_syn_backlog");
+    opt.backlog = c->backlog;
     fd = tcpq_open_listener("127.0.0.1", "0", &opt, &rep);
     TQ_REQUIRE(fd >= 0, "open_listener: %s", rep.message);
-    TQ_REQUIRE(rep.warnings & TCPQ_WARN_SYNCOOKIES_OFF,
-               "no syncookies warning: %s", rep.message);
-    TQ_REQUIRE(strstr(rep.message, "net.ipv4.tcp_syncookies=1") != NULL,
-               "message lacks the fix: %s", rep.message);
-    /* stored while M - Q >= M/4: 40 - 10 + 1 */
-    TQ_REQUIRE(rep.syn_queue_capacity == 31,
-               "syncookies=0, M=40: syn_queue_capacity %d, want 31",
-               rep.syn_queue_capacity);
+    port = tq_port_of(fd);
+    snprintf(cmd, sizeof cmd,
+             "nft add table inet tq && nft add chain inet tq out "
+             "'{ type filter hook output priority 0; }' && nft add rule inet "
+             "tq out tcp dport %d 'tcp flags & (syn | ack) == ack' drop",
+             port);
+    TQ_REQUIRE(system(cmd) == 0, "nft rule failed: %s", cmd);
+
+    for (i = 0; i < c->connects; i++)
+        clients[i] = tq_connect_nb(port);
+    /* bounded: until the count is steady for 200 ms, at most 3 s */
+    start = tq_now_ms();
+    while (tq_now_ms() - start < 3000) {
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        stored = count_syn_recv(port);
+        if (stored == last)
+            break;
+        last = stored;
+        nanosleep(&pause, NULL);
+        nanosleep(&pause, NULL);
+    }
+    for (i = 0; i < c->connects; i++)
+        if (clients[i] >= 0)
+            close(clients[i]);
     close(fd);
+    TQ_REQUIRE(stored == rep.syn_queue_capacity,
+               "syncookies=%s max_syn_backlog=%s backlog %d: the kernel "
+               "stored %d half-open requests, report says %d",
+               c->syncookies, c->max_syn_backlog, c->backlog, stored,
+               rep.syn_queue_capacity);
+    TQ_REQUIRE(stored == c->expected || tq_linux_before(6, 13),
+               "stored %d, the kernel rule says %d", stored, c->expected);
+    if (c->syncookies[0] == '0') {
+        TQ_REQUIRE(rep.warnings & TCPQ_WARN_SYNCOOKIES_OFF,
+                   "no syncookies warning: %s", rep.message);
+        TQ_REQUIRE(strstr(rep.message, "net.ipv4.tcp_syncookies=1") != NULL,
+                   "message lacks the fix: %s", rep.message);
+    }
     return 0;
 }
 
-START_TEST(syn_queue_capacity_follows_syncookies)
+START_TEST(syn_queue_capacity_matches_stored_requests)
 {
-    tq_run_in_child(TQ_NS_NET, syn_capacity_in_namespace, NULL);
+    tq_run_in_child(TQ_NS_NET, syn_queue_in_namespace, (void *)&syn_cases[_i]);
 }
 END_TEST
 
@@ -288,7 +347,7 @@ START_TEST(open_listener_v6only_refuses_ipv4)
 }
 END_TEST
 
-START_TEST(open_listener_service_name_and_ipv6_loopback)
+START_TEST(open_listener_ipv6_loopback)
 {
     struct tcpq_report rep;
     int fd = tcpq_open_listener("::1", "0", NULL, &rep);
@@ -306,10 +365,11 @@ Suite *listen_suite(void)
 {
     Suite *s = suite_create("listen");
     int cases = (int)(sizeof backlog_cases / sizeof backlog_cases[0]);
-    TCase *ns;
+    int syn_count = (int)(sizeof syn_cases / sizeof syn_cases[0]);
+    TCase *ns, *syn;
     TCase *host = tcase_create("host");
 
-    ns = tq_tcase_if(s, "backlog_in_namespace", tq_caps.netns, cases + 2,
+    ns = tq_tcase_if(s, "backlog_in_namespace", tq_caps.netns, cases + 1,
                      "no private network namespace can be made here");
     if (ns != NULL) {
         tcase_set_timeout(ns, 60);
@@ -317,7 +377,16 @@ Suite *listen_suite(void)
             ns, listen_clamps_to_namespace_somaxconn_and_fills_backlog_plus_one,
             0, cases);
         tcase_add_test(ns, listen_again_resizes_the_backlog);
-        tcase_add_test(ns, syn_queue_capacity_follows_syncookies);
+    }
+    syn = tq_tcase_if(s, "syn_queue_in_namespace",
+                      tq_caps.netns && tq_caps.have_nft && tq_caps.have_ss,
+                      syn_count,
+                      "needs a private network namespace, nft (nftables) "
+                      "and ss (iproute2): make deps");
+    if (syn != NULL) {
+        tcase_set_timeout(syn, 60);
+        tcase_add_loop_test(syn, syn_queue_capacity_matches_stored_requests, 0,
+                            syn_count);
     }
 
     tcase_add_test(host, default_backlog_is_runtime_somaxconn_not_compiled);
@@ -325,7 +394,7 @@ Suite *listen_suite(void)
     tcase_add_test(host, open_listener_null_host_takes_ipv4_and_ipv6);
     tcase_add_test(host, open_listener_applies_flags);
     tcase_add_test(host, open_listener_v6only_refuses_ipv4);
-    tcase_add_test(host, open_listener_service_name_and_ipv6_loopback);
+    tcase_add_test(host, open_listener_ipv6_loopback);
     suite_add_tcase(s, host);
     return s;
 }

@@ -14,10 +14,10 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     tq_probe();
     printf("check_tcpq: libtcpq %s; network namespaces: %s; user "
-           "namespaces: %s; mount namespaces: %s; ss: %s\n",
+           "namespaces: %s; mount namespaces: %s; ss: %s; nft: %s\n",
            tcpq_version(), tq_caps.netns ? "yes" : "no",
            tq_caps.userns ? "yes" : "no", tq_caps.mountns ? "yes" : "no",
-           tq_caps.have_ss ? "yes" : "no");
+           tq_caps.have_ss ? "yes" : "no", tq_caps.have_nft ? "yes" : "no");
     runner = srunner_create(limits_suite());
     srunner_add_suite(runner, listen_suite());
     srunner_add_suite(runner, buffers_suite());

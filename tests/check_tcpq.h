@@ -18,10 +18,11 @@ Suite *errors_suite(void);
 
 /* ---- what this machine lets the tests do (probed once in main) --------- */
 struct tq_caps {
-    int netns;   /* a private network namespace can be made */
-    int userns;  /* an unprivileged user namespace can be made */
-    int mountns; /* a private mount namespace (with netns) can be made */
-    int have_ss; /* ss(8) runs */
+    int netns;    /* a private network namespace can be made */
+    int userns;   /* an unprivileged user namespace can be made */
+    int mountns;  /* a private mount namespace (with netns) can be made */
+    int have_ss;  /* ss(8) runs */
+    int have_nft; /* nft(8) runs in a private network namespace */
 };
 extern struct tq_caps tq_caps;
 void tq_probe(void);
@@ -66,6 +67,7 @@ int tq_connect_nb(int port); /* 127.0.0.1:port */
 int tq_connected_pair(int *client, int *server, int *listener);
 int tq_getsockopt_int(int fd, int level, int name);
 double tq_now_ms(void);
+int tq_linux_before(int major, int minor); /* running kernel older? */
 
 /* Fires n non-blocking connects at 127.0.0.1:port and waits (bounded)
    until the listener's accept queue stops growing; returns the measured

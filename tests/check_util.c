@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,7 +109,7 @@ static int enter_namespaces(unsigned ns, char *why, size_t cap)
         }
     }
     if ((ns & TQ_NS_MOUNT) &&
-        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
         snprintf(why, cap, "mount --make-rprivate /: %s", strerror(errno));
         return -1;
     }
@@ -192,10 +193,10 @@ static int probe_ok(void *arg, char *why, size_t cap)
     return 0;
 }
 
-static int probe_ss(void *arg, char *why, size_t cap)
+/* Runs the shell command in arg; fails when it does. */
+static int probe_command(void *arg, char *why, size_t cap)
 {
-    (void)arg;
-    TQ_REQUIRE(system("ss -ltn >/dev/null 2>&1") == 0, "ss -ltn failed");
+    TQ_REQUIRE(system(arg) == 0, "%s failed", (const char *)arg);
     return 0;
 }
 
@@ -208,7 +209,12 @@ void tq_probe(void)
         run_child(TQ_NS_USER, probe_ok, NULL, why, sizeof why) == 0;
     tq_caps.mountns = run_child(TQ_NS_NET | TQ_NS_MOUNT, probe_ok, NULL, why,
                                 sizeof why) == 0;
-    tq_caps.have_ss = run_child(0, probe_ss, NULL, why, sizeof why) == 0;
+    tq_caps.have_ss = run_child(0, probe_command, "ss -ltn >/dev/null 2>&1",
+                                why, sizeof why) == 0;
+    tq_caps.have_nft =
+        tq_caps.netns &&
+        run_child(TQ_NS_NET, probe_command, "nft list ruleset >/dev/null 2>&1",
+                  why, sizeof why) == 0;
 }
 
 TCase *tq_tcase_if(Suite *s, const char *name, int ok, int n, const char *why)
@@ -356,6 +362,17 @@ int tq_getsockopt_int(int fd, int level, int name)
     if (getsockopt(fd, level, name, &value, &len) < 0)
         return -1;
     return value;
+}
+
+int tq_linux_before(int major, int minor)
+{
+    struct utsname uts;
+    int have_major = 0, have_minor = 0;
+
+    if (uname(&uts) < 0 ||
+        sscanf(uts.release, "%d.%d", &have_major, &have_minor) != 2)
+        return 0;
+    return have_major < major || (have_major == major && have_minor < minor);
 }
 
 double tq_now_ms(void)
