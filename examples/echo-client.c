@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,8 @@
 #include <unistd.h>
 
 #define PROGRAM_NAME "echo-client"
-#define EXIT_USAGE 2
+
+#include "example_util.h"
 
 #define ADDRESS_TEXT_SIZE 96
 #define ERROR_TEXT_SIZE 256
@@ -57,69 +57,6 @@ static void print_usage(FILE *stream)
         " --timeout-ms 2000 ::1 7000\n");
 }
 
-static void usage_error(const char *what)
-{
-    fprintf(stderr, PROGRAM_NAME ": %s\n", what);
-    fprintf(stderr, "Try '" PROGRAM_NAME " --help' for more information.\n");
-    exit(EXIT_USAGE);
-}
-
-/* Parses a whole number of milliseconds, 1 to INT_MAX. Done by hand because
-   strtol accepts leading blanks and signs. */
-static int parse_timeout_ms(const char *text)
-{
-    char message[160];
-    const char *cursor = text;
-    long long value = 0;
-
-    if (*cursor < '0' || *cursor > '9') {
-        snprintf(message, sizeof message, "invalid --timeout-ms value '%s': %s",
-                 text,
-                 *cursor == '-' ? "must not be negative"
-                                : "not a number (digits only)");
-        usage_error(message);
-    }
-    while (*cursor >= '0' && *cursor <= '9') {
-        value = value * 10 + (*cursor - '0');
-        if (value > INT_MAX) {
-            snprintf(message, sizeof message,
-                     "invalid --timeout-ms value '%s': too large "
-                     "(the most is %d)",
-                     text, INT_MAX);
-            usage_error(message);
-        }
-        cursor++;
-    }
-    if (*cursor != '\0') {
-        snprintf(message, sizeof message,
-                 "invalid --timeout-ms value '%s': not a number (digits only)",
-                 text);
-        usage_error(message);
-    }
-    if (value == 0) {
-        usage_error("invalid --timeout-ms value '0': must be at least 1");
-    }
-    return (int)value;
-}
-
-static void describe_address(const struct sockaddr *address, socklen_t length,
-                             char *out, size_t size)
-{
-    char host[64];
-    char port[16];
-    int status;
-
-    status = getnameinfo(address, length, host, sizeof host, port, sizeof port,
-                         NI_NUMERICHOST | NI_NUMERICSERV);
-    if (status != 0) {
-        snprintf(out, size, "(address: %s)", gai_strerror(status));
-    } else if (address->sa_family == AF_INET6) {
-        snprintf(out, size, "[%s]:%s", host, port);
-    } else {
-        snprintf(out, size, "%s:%s", host, port);
-    }
-}
-
 /* Connects to the first address of host:port that accepts. With timeout
    options, the socket is put in timeout mode first, so that connect, send
    and recv are all bounded. Returns the socket, or -1 after printing why
@@ -147,8 +84,8 @@ static int connect_to_server(const char *host, const char *port,
     }
 
     for (address = addresses; address != NULL; address = address->ai_next) {
-        describe_address(address->ai_addr, address->ai_addrlen, address_text,
-                         sizeof address_text);
+        format_address(address->ai_addr, address->ai_addrlen, address_text,
+                       sizeof address_text, "address");
         socket_fd = socket(address->ai_family, address->ai_socktype,
                            address->ai_protocol);
         if (socket_fd < 0) {
@@ -312,7 +249,8 @@ int main(int argc, char **argv)
         switch (option) {
         case 't':
             timeout_options.mode = TCPQ_TIMEOUT;
-            timeout_options.timeout_ms = parse_timeout_ms(optarg);
+            timeout_options.timeout_ms =
+                check_timeout_ms(parse_option_value("--timeout-ms", optarg, 0));
             use_timeout = 1;
             break;
         case 'h':
@@ -320,8 +258,7 @@ int main(int argc, char **argv)
             return EXIT_SUCCESS;
         default:
             /* getopt_long has already said what was wrong. */
-            fprintf(stderr,
-                    "Try '" PROGRAM_NAME " --help' for more information.\n");
+            print_help_hint();
             return EXIT_USAGE;
         }
     }

@@ -4,8 +4,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,7 +16,8 @@
 #include <unistd.h>
 
 #define PROGRAM_NAME "echo-server"
-#define EXIT_USAGE 2
+
+#include "example_util.h"
 
 #define ECHO_BUFFER_SIZE 16384
 #define PEER_NAME_SIZE 96
@@ -85,88 +84,15 @@ static void print_usage(FILE *stream)
         "  " PROGRAM_NAME " --backlog 1024 --timeout-ms 30000 7000\n");
 }
 
-static void usage_error(const char *what)
+/* Unlike the other examples, this one has always said just "not a number"
+   for a value that starts with neither a digit nor '-'. */
+static int server_option_value(const char *option_name, const char *text,
+                               int allow_suffix)
 {
-    fprintf(stderr, PROGRAM_NAME ": %s\n", what);
-    fprintf(stderr, "Try '" PROGRAM_NAME " --help' for more information.\n");
-    exit(EXIT_USAGE);
-}
-
-/* Parses a non-negative decimal number, with an optional k/m/g suffix
-   (powers of 1024) when allow_suffix is set. Returns 0 and sets *out, or
-   returns -1 and sets *why. Done by hand because strtol accepts leading
-   blanks and signs. */
-static int parse_number(const char *text, int allow_suffix, int *out,
-                        const char **why)
-{
-    const char *cursor = text;
-    long long value = 0;
-    long long multiplier = 1;
-
-    if (*cursor == '-') {
-        *why = "must not be negative";
-        return -1;
+    if (*text != '-' && (*text < '0' || *text > '9')) {
+        invalid_value_error(option_name, text, "not a number");
     }
-    if (*cursor < '0' || *cursor > '9') {
-        *why = "not a number";
-        return -1;
-    }
-    while (*cursor >= '0' && *cursor <= '9') {
-        value = value * 10 + (*cursor - '0');
-        if (value > INT_MAX) {
-            *why = "too large (the most is 2147483647)";
-            return -1;
-        }
-        cursor++;
-    }
-    if (allow_suffix) {
-        switch (*cursor) {
-        case 'k':
-        case 'K':
-            multiplier = 1024;
-            cursor++;
-            break;
-        case 'm':
-        case 'M':
-            multiplier = 1024 * 1024;
-            cursor++;
-            break;
-        case 'g':
-        case 'G':
-            multiplier = 1024 * 1024 * 1024;
-            cursor++;
-            break;
-        default:
-            break;
-        }
-    }
-    if (*cursor != '\0') {
-        *why = allow_suffix
-                   ? "not a number (digits, optionally followed by k, m or g)"
-                   : "not a number (digits only)";
-        return -1;
-    }
-    if (value > INT_MAX / multiplier) {
-        *why = "too large (the most is 2147483647)";
-        return -1;
-    }
-    *out = (int)(value * multiplier);
-    return 0;
-}
-
-static int parse_option_value(const char *option_name, const char *text,
-                              int allow_suffix)
-{
-    char message[256];
-    const char *why = "";
-    int value = 0;
-
-    if (parse_number(text, allow_suffix, &value, &why) != 0) {
-        snprintf(message, sizeof message, "invalid %s value '%s': %s",
-                 option_name, text, why);
-        usage_error(message);
-    }
-    return value;
+    return parse_option_value(option_name, text, allow_suffix);
 }
 
 /* strerror may share one buffer between threads, and strerror_r has two
@@ -180,24 +106,6 @@ static const char *describe_error(int error, char *out, size_t size)
     snprintf(out, size, "%s", strerror(error));
     pthread_mutex_unlock(&strerror_lock);
     return out;
-}
-
-static void describe_peer(const struct sockaddr *address, socklen_t length,
-                          char *out, size_t size)
-{
-    char host[64];
-    char port[16];
-    int status;
-
-    status = getnameinfo(address, length, host, sizeof host, port, sizeof port,
-                         NI_NUMERICHOST | NI_NUMERICSERV);
-    if (status != 0) {
-        snprintf(out, size, "(unknown peer: %s)", gai_strerror(status));
-    } else if (address->sa_family == AF_INET6) {
-        snprintf(out, size, "[%s]:%s", host, port);
-    } else {
-        snprintf(out, size, "%s:%s", host, port);
-    }
 }
 
 /* One line of log, flushed at once so that it shows up through a pipe.
@@ -332,8 +240,8 @@ static void start_connection(int fd, const struct sockaddr *peer_address,
         return;
     }
     connection->fd = fd;
-    describe_peer(peer_address, peer_length, connection->peer,
-                  sizeof connection->peer);
+    format_address(peer_address, peer_length, connection->peer,
+                   sizeof connection->peer, "unknown peer");
     connection->previous = NULL;
 
     pthread_mutex_lock(&connections_lock);
@@ -467,16 +375,6 @@ static int accept_loop(int listen_fd)
     return 0;
 }
 
-static const char *format_int(char *out, size_t size, int value)
-{
-    if (value < 0) {
-        snprintf(out, size, "n/a");
-    } else {
-        snprintf(out, size, "%d", value);
-    }
-    return out;
-}
-
 static void print_buffer_report(const char *label, int requested, int granted,
                                 int kernel)
 {
@@ -577,20 +475,17 @@ int main(int argc, char **argv)
     while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
         switch (option) {
         case 'b':
-            options.backlog = parse_option_value("--backlog", optarg, 1);
+            options.backlog = server_option_value("--backlog", optarg, 1);
             break;
         case 'r':
-            options.rcvbuf = parse_option_value("--rcvbuf", optarg, 1);
+            options.rcvbuf = server_option_value("--rcvbuf", optarg, 1);
             break;
         case 's':
-            options.sndbuf = parse_option_value("--sndbuf", optarg, 1);
+            options.sndbuf = server_option_value("--sndbuf", optarg, 1);
             break;
         case 't':
-            options.timeout_ms = parse_option_value("--timeout-ms", optarg, 0);
-            if (options.timeout_ms == 0) {
-                usage_error(
-                    "invalid --timeout-ms value '0': must be at least 1");
-            }
+            options.timeout_ms = check_timeout_ms(
+                server_option_value("--timeout-ms", optarg, 0));
             options.mode = TCPQ_TIMEOUT;
             break;
         case 'n':
@@ -601,8 +496,7 @@ int main(int argc, char **argv)
             return EXIT_SUCCESS;
         default:
             /* getopt_long has already said what was wrong. */
-            fprintf(stderr,
-                    "Try '" PROGRAM_NAME " --help' for more information.\n");
+            print_help_hint();
             return EXIT_USAGE;
         }
     }

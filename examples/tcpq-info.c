@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #define PROGRAM_NAME "tcpq-info"
-#define EXIT_USAGE 2
+
+#include "example_util.h"
 
 #define KIB 1024
 #define MIB (1024 * 1024)
@@ -50,94 +51,6 @@ static void print_usage(FILE *stream)
         "  " PROGRAM_NAME " --backlog 100000 --rcvbuf 64M\n"
         "  " PROGRAM_NAME " --sndbuf 256k\n",
         INT_MAX);
-}
-
-static void usage_error(const char *what)
-{
-    fprintf(stderr, PROGRAM_NAME ": %s\n", what);
-    fprintf(stderr, "Try '" PROGRAM_NAME " --help' for more information.\n");
-    exit(EXIT_USAGE);
-}
-
-/* Parses a non-negative decimal count with an optional k/m/g suffix (powers
-   of 1024). Returns 0 and sets *out, or returns -1 and sets *why. Done by
-   hand because strtol accepts leading blanks and signs. */
-static int parse_size(const char *text, int *out, const char **why)
-{
-    const char *cursor = text;
-    long long value = 0;
-    long long multiplier = 1;
-
-    if (*cursor == '-') {
-        *why = "must not be negative";
-        return -1;
-    }
-    if (*cursor < '0' || *cursor > '9') {
-        *why = "not a number (digits, optionally followed by k, m or g)";
-        return -1;
-    }
-    while (*cursor >= '0' && *cursor <= '9') {
-        value = value * 10 + (*cursor - '0');
-        if (value > INT_MAX) {
-            *why = "too large (the most is 2147483647)";
-            return -1;
-        }
-        cursor++;
-    }
-    switch (*cursor) {
-    case 'k':
-    case 'K':
-        multiplier = 1024;
-        cursor++;
-        break;
-    case 'm':
-    case 'M':
-        multiplier = 1024 * 1024;
-        cursor++;
-        break;
-    case 'g':
-    case 'G':
-        multiplier = 1024 * 1024 * 1024;
-        cursor++;
-        break;
-    default:
-        break;
-    }
-    if (*cursor != '\0') {
-        *why = "not a number (digits, optionally followed by k, m or g)";
-        return -1;
-    }
-    if (value > INT_MAX / multiplier) {
-        *why = "too large (the most is 2147483647)";
-        return -1;
-    }
-    *out = (int)(value * multiplier);
-    return 0;
-}
-
-static int parse_size_option(const char *option_name, const char *text)
-{
-    char message[256];
-    const char *why = "";
-    int value = 0;
-
-    if (parse_size(text, &value, &why) != 0) {
-        snprintf(message, sizeof message, "invalid %s value '%s': %s",
-                 option_name, text, why);
-        usage_error(message);
-    }
-    return value;
-}
-
-/* "n/a" for -1 (not known), else the number. */
-static const char *format_int(char *out, size_t size, int value)
-{
-    if (value < 0) {
-        snprintf(out, size, "n/a");
-    } else {
-        snprintf(out, size, "%d", value);
-    }
-    return out;
 }
 
 /* "n/a" for -1, else bytes, with the exact KiB/MiB figure when whole. */
@@ -514,15 +427,15 @@ int main(int argc, char **argv)
     while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
         switch (option) {
         case 'b':
-            options.backlog = parse_size_option("--backlog", optarg);
+            options.backlog = parse_option_value("--backlog", optarg, 1);
             custom_request = 1;
             break;
         case 'r':
-            options.rcvbuf = parse_size_option("--rcvbuf", optarg);
+            options.rcvbuf = parse_option_value("--rcvbuf", optarg, 1);
             custom_request = 1;
             break;
         case 's':
-            options.sndbuf = parse_size_option("--sndbuf", optarg);
+            options.sndbuf = parse_option_value("--sndbuf", optarg, 1);
             custom_request = 1;
             break;
         case 'h':
@@ -530,8 +443,7 @@ int main(int argc, char **argv)
             return EXIT_SUCCESS;
         default:
             /* getopt_long has already said what was wrong. */
-            fprintf(stderr,
-                    "Try '" PROGRAM_NAME " --help' for more information.\n");
+            print_help_hint();
             return EXIT_USAGE;
         }
     }
