@@ -273,7 +273,7 @@ static int unresolvable(void *arg, char *why, size_t cap)
     TQ_REQUIRE(write(tmp, text, strlen(text)) == (ssize_t)strlen(text),
                "write");
     close(tmp);
-    TQ_REQUIRE(mount(path, "/etc/nsswitch.conf", NULL, MS_BIND, NULL) == 0,
+    TQ_REQUIRE(mount(path, "/etc/nsswitch.conf", "none", MS_BIND, NULL) == 0,
                "bind mount nsswitch.conf: %s", strerror(errno));
     unlink(path);
     fds = tq_open_fds();
