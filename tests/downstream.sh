@@ -29,6 +29,16 @@ if ! LD_LIBRARY_PATH="$stage/usr/lib" ldd "$stage/tcpq-info" | grep -q "$stage/u
     echo "downstream: tcpq-info is not linked against the staged libtcpq.so" >&2
     exit 1
 fi
+# the shared library exports the header's functions and nothing else
+if command -v nm >/dev/null 2>&1; then
+    exported=$(nm -D --defined-only "$stage/usr/lib/libtcpq.so" | awk '{print $3}' | sort)
+    declared=$(sed -n 's/^TCPQ_API .*\(tcpq_[a-z_]*\)(.*/\1/p' include/tcpq.h | sort)
+    if [ "$exported" != "$declared" ]; then
+        echo "downstream: exported symbols differ from the header's functions:" >&2
+        printf 'exported:\n%s\ndeclared:\n%s\n' "$exported" "$declared" >&2
+        exit 1
+    fi
+fi
 $MAKE -s uninstall DESTDIR="$stage" PREFIX=/usr >/dev/null
 left=$(find "$stage/usr" -type f 2>/dev/null | wc -l)
 if [ "$left" -ne 0 ]; then
