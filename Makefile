@@ -62,14 +62,14 @@ else
   say = @printf '  %-6s %s\n'
 endif
 
-LIB_SRCS := lib/tcpq.c lib/parse.c $(OS_SRC)
+LIB_SRCS := lib/tcpq.c lib/io.c lib/parse.c $(OS_SRC)
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 LIB_HDRS := include/tcpq.h lib/tcpq_internal.h $(wildcard lib/os_bsd_common.h)
 EXAMPLES := examples/tcpq-info examples/echo-server examples/echo-client
 TEST_SRCS := $(wildcard tests/check_*.c)
 TEST_BIN := tests/check_tcpq
 
-.PHONY: all lib examples demo check deps install install-lib \
+.PHONY: all lib examples demo check deps bench-syscalls install install-lib \
         install-includes install-pc uninstall clean format
 
 all: lib examples
@@ -121,6 +121,15 @@ deps:
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq build-essential pkg-config check iproute2 >/dev/null && \
 	echo "make deps: build-essential pkg-config check iproute2 installed"
 
+# ---- benchmarks ------------------------------------------------------------
+bench/syscalls: bench/syscalls.c include/tcpq.h lib/libtcpq.a
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ lib/libtcpq.a $(LDFLAGS)
+
+# what one call costs with data ready: counted by strace
+bench-syscalls: bench/syscalls
+	$(Q)sh bench/syscalls.sh bench/syscalls
+
 # ---- install -------------------------------------------------------------
 libtcpq.pc: libtcpq.pc.in include/tcpq.h
 	$(say) GEN $@
@@ -157,4 +166,4 @@ clean:
 	    libtcpq.pc $(EXAMPLES) $(TEST_BIN)
 
 format:
-	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c tests/*.c tests/*.h
+	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c

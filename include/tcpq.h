@@ -268,6 +268,70 @@ TCPQ_API int tcpq_open_listener(const char *host, const char *port,
                                 const struct tcpq_options *opt,
                                 struct tcpq_report *report);
 
+/* Client side: resolves host and port (host NULL: EINVAL), and tries each
+   address in turn with a close-on-exec socket whose buffers and flags are
+   set BEFORE connect(), so the window scale is negotiated with them.
+   TCPQ_BLOCKING waits as long as the kernel keeps trying; TCPQ_TIMEOUT
+   bounds the whole call, every address included, by timeout_ms: on expiry
+   it fails with ETIMEDOUT and closes the socket, so nothing is left
+   half-open; TCPQ_NONBLOCKING returns the descriptor at once with the
+   handshake in progress (learn the outcome with tcpq_connect_finish). The
+   returned socket is in the requested mode; report->address is the peer.
+   Errors: EINVAL (host or port NULL, port out of range, invalid option),
+   EADDRNOTAVAIL (host does not resolve), ETIMEDOUT, ECONNREFUSED (at once
+   from a closed port), ENETUNREACH, and those of socket and setsockopt. */
+TCPQ_API int tcpq_connect(const char *host, const char *port,
+                          const struct tcpq_options *opt,
+                          struct tcpq_report *report);
+
+/* The outcome of a connect in progress: waits up to timeout_ms (0: not at
+   all; -1: as long as it takes) for the socket to be writable, then reads
+   and clears SO_ERROR. Returns 0 when connected; -1 with errno
+   EINPROGRESS when still in progress, or the connection's own error
+   (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ...). EINTR is retried. */
+TCPQ_API int tcpq_connect_finish(int fd, int timeout_ms);
+
+/* accept(2) in the listener's mode, on every OS: TCPQ_TIMEOUT fails with
+   ETIMEDOUT after the listener's timeout; TCPQ_NONBLOCKING with EAGAIN at
+   once; EINTR is retried with the remaining time (PEP 475). The accepted
+   socket is close-on-exec and in the listener's mode (O_NONBLOCK and the
+   same timeouts). addr/addrlen as for accept(2), both may be NULL.
+   Errors: EBADF, EINVAL (addr without addrlen; not listening), ETIMEDOUT,
+   EAGAIN, ECONNABORTED, EMFILE, and those of accept4. */
+TCPQ_API int tcpq_accept(int listen_fd, struct sockaddr *addr,
+                         socklen_t *addrlen);
+
+/* recv(2) in the descriptor's mode: returns the bytes read (0: the peer
+   shut down its side). TCPQ_TIMEOUT: -1/ETIMEDOUT (not EAGAIN) once the
+   timeout has passed; TCPQ_NONBLOCKING: -1/EAGAIN at once; EINTR is
+   retried with the remaining time only (PEP 475). One recv() system call
+   when data is ready. Errors: EBADF, EINVAL (buf NULL with len > 0),
+   ENOTSOCK, ETIMEDOUT, EAGAIN, ECONNRESET, and those of recv. */
+TCPQ_API ssize_t tcpq_recv(int fd, void *buf, size_t len);
+
+/* Sends all len bytes or fails; returns len. The timeout bounds the whole
+   call, not each chunk (as Python's sendall since 3.5); TCPQ_NONBLOCKING
+   sends what fits and fails with EAGAIN. len 0 returns 0 at once, without
+   a system call. Never raises SIGPIPE: a closed
+   or reset peer gives EPIPE or ECONNRESET. One send() system call when it
+   all fits. Errors: EBADF, EINVAL (buf NULL with len > 0, len >
+   SSIZE_MAX), ETIMEDOUT, EAGAIN, EPIPE, ECONNRESET, and those of send.
+   On failure the bytes already sent are not reported: use
+   tcpq_send_all_ex for that. */
+TCPQ_API ssize_t tcpq_send_all(int fd, const void *buf, size_t len);
+
+/* tcpq_send_all that also reports *sent (NULL allowed): the bytes handed
+   to the kernel, on success (len) and on failure alike. Returns 0 or -1. */
+TCPQ_API int tcpq_send_all_ex(int fd, const void *buf, size_t len,
+                              size_t *sent);
+
+/* PEP 3151-style class of an errno value: EAGAIN, EWOULDBLOCK, EALREADY,
+   EINPROGRESS -> WOULDBLOCK; ETIMEDOUT -> TIMEOUT; EINTR -> INTERRUPTED;
+   ECONNREFUSED -> REFUSED; ECONNRESET -> RESET; ECONNABORTED -> ABORTED;
+   EPIPE, ESHUTDOWN -> BROKEN_PIPE; EADDRINUSE -> ADDR_IN_USE; 0 -> NONE;
+   anything else -> OTHER. Never fails. */
+TCPQ_API enum tcpq_errclass tcpq_errclass(int err);
+
 #ifdef __cplusplus
 }
 #endif

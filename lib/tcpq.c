@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -434,7 +435,7 @@ int tcpq_set_timeout_mode(int fd, const struct tcpq_options *opt)
 }
 
 /* A kernel timeout in whole milliseconds, rounded up, at most INT_MAX. */
-static int timeout_ms_of(int fd, int name, int *out)
+int tcpq__timeout_ms(int fd, int name, int *out)
 {
     struct timeval tv;
     socklen_t len = sizeof tv;
@@ -457,8 +458,8 @@ int tcpq_get_timeout_mode(int fd, enum tcpq_mode *mode, int *timeout_ms)
     if (check_tcp_socket(fd, NULL) < 0)
         return -1;
     fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || timeout_ms_of(fd, SO_RCVTIMEO, &rcv_ms) < 0 ||
-        timeout_ms_of(fd, SO_SNDTIMEO, &snd_ms) < 0)
+    if (fl < 0 || tcpq__timeout_ms(fd, SO_RCVTIMEO, &rcv_ms) < 0 ||
+        tcpq__timeout_ms(fd, SO_SNDTIMEO, &snd_ms) < 0)
         return -1;
     if (fl & O_NONBLOCK) {
         m = TCPQ_NONBLOCKING;
@@ -690,41 +691,54 @@ fail:
     return -1;
 }
 
-int tcpq_open_listener(const char *host, const char *port,
-                       const struct tcpq_options *opt,
-                       struct tcpq_report *report)
+/* Checks port and options, then resolves: 0 with *list, or -1 with errno
+   and the message. `passive` for a listener (host NULL: all interfaces). */
+static int resolve(const char *host, const char *port, int passive,
+                   const struct tcpq_options *opt, struct addrinfo **list,
+                   struct tcpq_report *r)
 {
-    struct addrinfo hints, *list = NULL, *ai;
-    int saved = errno;
-    int gai, fd = -1, pass, numeric;
+    struct addrinfo hints;
+    int gai, numeric = check_port(port, r);
 
-    report_reset(report);
-    if (opt == NULL)
-        opt = &default_options;
-    if (report != NULL)
-        report->backlog_requested = opt->backlog;
-    numeric = check_port(port, report);
-    if (numeric < 0 || check_options(opt, report) < 0)
+    if (numeric < 0 || check_options(opt, r) < 0)
         return -1;
-
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = AI_PASSIVE | (numeric ? AI_NUMERICSERV : 0);
+    hints.ai_flags =
+        (passive ? AI_PASSIVE : 0) | (numeric ? AI_NUMERICSERV : 0);
     errno = 0;
-    gai = getaddrinfo(host, port, &hints, &list);
+    gai = getaddrinfo(host, port, &hints, list);
     if (gai != 0) {
         int err = errno_of_gai(gai);
         char text[128];
-        if (report != NULL)
-            snprintf(report->message, sizeof report->message,
+        if (r != NULL)
+            snprintf(r->message, sizeof r->message,
                      "getaddrinfo %s port %s: %s", host ? host : "(any)", port,
                      gai == EAI_SYSTEM ? error_text(err, text, sizeof text)
                                        : gai_strerror(gai));
         errno = err;
         return -1;
     }
+    return 0;
+}
+
+int tcpq_open_listener(const char *host, const char *port,
+                       const struct tcpq_options *opt,
+                       struct tcpq_report *report)
+{
+    struct addrinfo *list = NULL, *ai;
+    int saved = errno;
+    int fd = -1, pass;
+
+    report_reset(report);
+    if (opt == NULL)
+        opt = &default_options;
+    if (report != NULL)
+        report->backlog_requested = opt->backlog;
+    if (resolve(host, port, 1, opt, &list, report) < 0)
+        return -1;
     /* All interfaces: an IPv6 socket that also takes IPv4 first, so one
        descriptor serves both; the IPv4 wildcard where IPv6 is missing. */
     for (pass = host == NULL ? 0 : 1; pass < 2 && fd < 0; pass++) {
@@ -743,6 +757,95 @@ int tcpq_open_listener(const char *host, const char *port,
             errno = EADDRNOTAVAIL;
         return -1;
     }
+    errno = saved;
+    return fd;
+}
+
+/* ---- connect --------------------------------------------------------------
+ */
+
+/* One candidate address: a non-blocking socket with buffers and flags set
+   before connect(), then the wait the mode asks for. Returns the fd
+   (connected, or in progress in TCPQ_NONBLOCKING) or -1, closing it. */
+static int connect_to(const struct addrinfo *ai, const struct tcpq_options *opt,
+                      long long deadline, struct tcpq_report *r)
+{
+    char where[64];
+    int fd = open_socket(ai->ai_family);
+    int err = errno;
+
+    format_address(ai->ai_addr, where, sizeof where);
+    if (fd < 0)
+        return fail(r, err, "socket %s", where);
+    if (r != NULL) {
+        r->message[0] = '\0';
+        r->warnings = 0;
+    }
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+        fail(r, errno, "fcntl O_NONBLOCK");
+        goto fail;
+    }
+    if (apply_buffers(fd, opt, r) < 0 ||
+        apply_socket_flags(fd, opt->flags, r) < 0)
+        goto fail;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        int ready;
+        if (errno != EINPROGRESS) {
+            fail(r, errno, "connect %s", where);
+            goto fail;
+        }
+        if (opt->mode == TCPQ_NONBLOCKING)
+            goto connected; /* the caller learns the outcome: connect_finish */
+        ready = tcpq__wait(fd, POLLOUT, deadline);
+        if (ready <= 0) {
+            fail(r, ready == 0 ? ETIMEDOUT : errno, "connect %s", where);
+            goto fail;
+        }
+        if (tcpq_connect_finish(fd, 0) < 0) {
+            fail(r, errno, "connect %s", where);
+            goto fail;
+        }
+    }
+connected:
+    if (apply_mode(fd, opt, r) < 0)
+        goto fail;
+    if (r != NULL)
+        snprintf(r->address, sizeof r->address, "%s", where);
+    return fd;
+fail:
+    err = errno;
+    close(fd); /* a socket still connecting is dropped: nothing half-open */
+    errno = err;
+    return -1;
+}
+
+int tcpq_connect(const char *host, const char *port,
+                 const struct tcpq_options *opt, struct tcpq_report *report)
+{
+    struct addrinfo *list = NULL, *ai;
+    long long deadline = -1;
+    int saved = errno;
+    int fd = -1;
+
+    report_reset(report);
+    if (opt == NULL)
+        opt = &default_options;
+    if (host == NULL)
+        return fail(report, EINVAL, "host NULL");
+    if (opt->mode == TCPQ_TIMEOUT && opt->timeout_ms > 0)
+        deadline = tcpq__now_ns() + (long long)opt->timeout_ms * 1000000LL;
+    if (resolve(host, port, 0, opt, &list, report) < 0)
+        return -1;
+    /* each address in turn, all within the one deadline */
+    for (ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = connect_to(ai, opt, deadline, report);
+        if (fd < 0 && errno == ETIMEDOUT)
+            break;
+    }
+    freeaddrinfo(list);
+    if (fd < 0)
+        return -1;
+    compose_warnings(report, 0, -1);
     errno = saved;
     return fd;
 }

@@ -21,6 +21,18 @@ int tcpq__parse_int3(const char *buf, size_t len, int out[3]);
    Returns the length or -1 with errno. Close-on-exec, EINTR-safe. */
 long tcpq__read_small_file(const char *path, char *buf, size_t cap);
 
+/* ---- tcpq.c and io.c: shared by setup and I/O ------------------------- */
+
+/* A kernel timeout (SO_RCVTIMEO/SO_SNDTIMEO) in whole ms, rounded up. */
+int tcpq__timeout_ms(int fd, int name, int *out);
+
+/* CLOCK_MONOTONIC in ns (the vDSO on Linux: no system call). */
+long long tcpq__now_ns(void);
+
+/* poll() for events until deadline_ns (-1: none): 1 ready, 0 timed out,
+   -1 error. EINTR is retried with the remaining time; never early. */
+int tcpq__wait(int fd, short events, long long deadline_ns);
+
 /* ---- os_<family>.c: what differs per kernel --------------------------- */
 
 /* Which figures a caller needs, so that listen() does not read the

@@ -15,6 +15,7 @@ Suite *listen_suite(void);
 Suite *buffers_suite(void);
 Suite *modes_suite(void);
 Suite *errors_suite(void);
+Suite *io_suite(void);
 
 /* ---- what this machine lets the tests do (probed once in main) --------- */
 struct tq_caps {
