@@ -616,7 +616,7 @@ END_TEST
 
 START_TEST(io_bad_input_fails_cleanly)
 {
-    char buf[8];
+    char buf[8] = {0};
     int fds[2], before, s;
 
     ck_assert_int_eq(pipe(fds), 0);
