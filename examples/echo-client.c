@@ -4,19 +4,14 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define PROGRAM_NAME "echo-client"
 
 #include "example_util.h"
-
-#define ADDRESS_TEXT_SIZE 96
-#define ERROR_TEXT_SIZE 256
 
 /* What a line exchange came to. */
 enum exchange_result {
@@ -47,8 +42,9 @@ static void print_usage(FILE *stream)
         "identical, 1 otherwise.\n"
         "\n"
         "Options:\n"
-        "  --timeout-ms N  give up when connecting, sending or waiting for\n"
-        "                  an echo takes longer than N ms (default: wait)\n"
+        "  --timeout-ms N  give up when connecting, sending a line or any\n"
+        "                  wait for echo data takes longer than N ms\n"
+        "                  (default: wait)\n"
         "  --help          print this help and exit\n"
         "\n"
         "Examples:\n"
@@ -57,73 +53,35 @@ static void print_usage(FILE *stream)
         " --timeout-ms 2000 ::1 7000\n");
 }
 
-/* Connects to the first address of host:port that accepts. With timeout
-   options, the socket is put in timeout mode first, so that connect, send
-   and recv are all bounded. Returns the socket, or -1 after printing why
-   the last address failed. */
+/* Connects with tcpq_connect, which tries each address of host:port in
+   turn. In TCPQ_TIMEOUT mode timeout_ms bounds the whole connect, and the
+   socket stays in that mode, so tcpq_send_all and tcpq_recv are bounded
+   too. Returns the socket, or -1 after printing why (the report's
+   message names the step, the address and the reason). */
 static int connect_to_server(const char *host, const char *port,
-                             const struct tcpq_options *timeout_options)
+                             const struct tcpq_options *options)
 {
-    struct addrinfo hints;
-    struct addrinfo *addresses;
-    struct addrinfo *address;
-    char address_text[ADDRESS_TEXT_SIZE];
-    char last_error[ERROR_TEXT_SIZE] = "no address to try";
-    int socket_fd = -1;
-    int status;
+    struct tcpq_report report;
+    int socket_fd;
+    int error;
 
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    status = getaddrinfo(host, port, &hints, &addresses);
-    if (status != 0) {
-        fprintf(stderr, PROGRAM_NAME ": cannot resolve %s port %s: %s\n", host,
-                port,
-                status == EAI_SYSTEM ? strerror(errno) : gai_strerror(status));
-        return -1;
+    socket_fd = tcpq_connect(host, port, options, &report);
+    if (socket_fd >= 0) {
+        return socket_fd;
     }
-
-    for (address = addresses; address != NULL; address = address->ai_next) {
-        format_address(address->ai_addr, address->ai_addrlen, address_text,
-                       sizeof address_text, "address");
-        socket_fd = socket(address->ai_family, address->ai_socktype,
-                           address->ai_protocol);
-        if (socket_fd < 0) {
-            snprintf(last_error, sizeof last_error, "socket for %s: %s",
-                     address_text, strerror(errno));
-            continue;
-        }
-        if (timeout_options != NULL &&
-            tcpq_set_timeout_mode(socket_fd, timeout_options) != 0) {
-            snprintf(last_error, sizeof last_error,
-                     "setting a %d ms timeout: %s", timeout_options->timeout_ms,
-                     strerror(errno));
-            close(socket_fd);
-            socket_fd = -1;
-            continue;
-        }
-        if (connect(socket_fd, address->ai_addr, address->ai_addrlen) == 0) {
-            break;
-        }
-        /* SO_SNDTIMEO expiring during connect gives EINPROGRESS on Linux. */
-        if (timeout_options != NULL &&
-            (errno == EINPROGRESS || errno == EAGAIN || errno == ETIMEDOUT)) {
-            snprintf(last_error, sizeof last_error,
-                     "connect %s: no answer within %d ms", address_text,
-                     timeout_options->timeout_ms);
-        } else {
-            snprintf(last_error, sizeof last_error, "connect %s: %s",
-                     address_text, strerror(errno));
-        }
-        close(socket_fd);
-        socket_fd = -1;
+    error = errno;
+    if (report.message[0] == '\0') {
+        snprintf(report.message, sizeof report.message,
+                 "connect %s port %s: %s", host, port, strerror(error));
     }
-    freeaddrinfo(addresses);
-
-    if (socket_fd < 0) {
-        fprintf(stderr, PROGRAM_NAME ": %s\n", last_error);
+    if (options->mode == TCPQ_TIMEOUT &&
+        tcpq_errclass(error) == TCPQ_ERR_TIMEOUT) {
+        fprintf(stderr, PROGRAM_NAME ": %s (no answer within %d ms)\n",
+                report.message, options->timeout_ms);
+    } else {
+        fprintf(stderr, PROGRAM_NAME ": %s\n", report.message);
     }
-    return socket_fd;
+    return -1;
 }
 
 /* Makes room for a message (line and newline) of message_length bytes in
@@ -154,7 +112,7 @@ static int reserve_line_buffers(struct line_buffers *buffers,
 static void print_io_failure(const char *step, int error, int line_number,
                              int timeout_ms)
 {
-    if ((error == EAGAIN || error == EWOULDBLOCK) && timeout_ms > 0) {
+    if (tcpq_errclass(error) == TCPQ_ERR_TIMEOUT && timeout_ms > 0) {
         fprintf(stderr, PROGRAM_NAME ": line %d: %s: timed out after %d ms\n",
                 line_number, step, timeout_ms);
     } else {
@@ -181,23 +139,16 @@ static enum exchange_result exchange_line(int socket_fd, const char *line,
     memcpy(buffers->outgoing, line, line_length);
     buffers->outgoing[line_length] = '\n';
 
-    while (done < message_length) {
-        ssize_t sent = send(socket_fd, buffers->outgoing + done,
-                            message_length - done, MSG_NOSIGNAL);
-        if (sent < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            print_io_failure("send", errno, line_number, timeout_ms);
-            return EXCHANGE_FAILED;
-        }
-        done += (size_t)sent;
+    /* One deadline for the whole line; never SIGPIPE, never EINTR. */
+    if (tcpq_send_all(socket_fd, buffers->outgoing, message_length) < 0) {
+        print_io_failure("send", errno, line_number, timeout_ms);
+        return EXCHANGE_FAILED;
     }
 
-    done = 0;
+    /* Each tcpq_recv waits at most the timeout for more of the echo. */
     while (done < message_length) {
         ssize_t received =
-            recv(socket_fd, buffers->echo + done, message_length - done, 0);
+            tcpq_recv(socket_fd, buffers->echo + done, message_length - done);
         if (received == 0) {
             fprintf(stderr,
                     PROGRAM_NAME ": line %d: server closed the connection "
@@ -207,9 +158,6 @@ static enum exchange_result exchange_line(int socket_fd, const char *line,
             return EXCHANGE_FAILED;
         }
         if (received < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
             print_io_failure("waiting for the echo", errno, line_number,
                              timeout_ms);
             return EXCHANGE_FAILED;
@@ -233,25 +181,25 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct tcpq_options timeout_options;
+    struct tcpq_options options;
     struct line_buffers buffers = {NULL, NULL, NULL, 0};
     enum exchange_result result = LINE_IDENTICAL;
     const char *host;
     const char *port;
-    int use_timeout = 0;
     int lines_different = 0;
     int line_number = 0;
     int socket_fd;
     int option;
 
-    memset(&timeout_options, 0, sizeof timeout_options);
+    /* TCPQ_BLOCKING unless --timeout-ms is given. */
+    memset(&options, 0, sizeof options);
+    options.mode = TCPQ_BLOCKING;
     while ((option = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
         switch (option) {
         case 't':
-            timeout_options.mode = TCPQ_TIMEOUT;
-            timeout_options.timeout_ms =
+            options.mode = TCPQ_TIMEOUT;
+            options.timeout_ms =
                 check_timeout_ms(parse_option_value("--timeout-ms", optarg, 0));
-            use_timeout = 1;
             break;
         case 'h':
             print_usage(stdout);
@@ -269,8 +217,7 @@ int main(int argc, char **argv)
     host = argv[optind];
     port = argv[optind + 1];
 
-    socket_fd =
-        connect_to_server(host, port, use_timeout ? &timeout_options : NULL);
+    socket_fd = connect_to_server(host, port, &options);
     if (socket_fd < 0) {
         return EXIT_FAILURE;
     }
@@ -280,9 +227,9 @@ int main(int argc, char **argv)
 
         for (argument = optind + 2; argument < argc; argument++) {
             line_number++;
-            result = exchange_line(socket_fd, argv[argument],
-                                   strlen(argv[argument]), line_number,
-                                   timeout_options.timeout_ms, &buffers);
+            result =
+                exchange_line(socket_fd, argv[argument], strlen(argv[argument]),
+                              line_number, options.timeout_ms, &buffers);
             if (result == EXCHANGE_FAILED) {
                 break;
             }
@@ -303,7 +250,7 @@ int main(int argc, char **argv)
             }
             line_number++;
             result = exchange_line(socket_fd, line, length, line_number,
-                                   timeout_options.timeout_ms, &buffers);
+                                   options.timeout_ms, &buffers);
             if (result == EXCHANGE_FAILED) {
                 break;
             }

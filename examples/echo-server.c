@@ -1,5 +1,12 @@
 /* echo-server: threaded TCP echo server on a libtcpq listener, one thread per
- * connection. */
+ * connection.
+ *
+ * With --timeout-ms N the listener itself is opened in TCPQ_TIMEOUT mode and
+ * every accepted socket inherits that mode from it (tcpq_accept guarantees
+ * this on every OS), so no per-connection call is needed: tcpq_recv and
+ * tcpq_send_all then fail with ETIMEDOUT after N ms. The only side effect,
+ * tcpq_accept returning ETIMEDOUT when no client came within N ms, is
+ * harmless: the accept loop just waits again. */
 #include <tcpq.h>
 
 #include <errno.h>
@@ -10,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,7 +28,6 @@
 #define ECHO_BUFFER_SIZE 16384
 #define PEER_NAME_SIZE 96
 #define ACCEPT_RETRY_DELAY_MS 100
-#define STOP_CHECK_INTERVAL_MS 1000
 
 /* One accepted connection, owned by its thread; on the open list while the
    descriptor is open so that the main thread can wake it at shutdown. */
@@ -36,8 +41,16 @@ struct connection {
 /* Set by the SIGINT/SIGTERM handler, read by the main thread only. */
 static volatile sig_atomic_t stop_signal = 0;
 
-/* SIGINT and SIGTERM; blocked in every connection thread so that they are
-   always delivered to the main thread and interrupt its wait. */
+/* The listening descriptor while it is open, -1 otherwise: the handler
+   shuts it down to end the accept loop. */
+static volatile sig_atomic_t listener_fd = -1;
+
+/* --timeout-ms, for the log lines (0: none); set before any thread starts. */
+static int connection_timeout_ms = 0;
+
+/* SIGINT and SIGTERM; blocked in every connection thread so that the
+   handler always runs on the main thread, which also owns listener_fd: it
+   can never shut down a descriptor the main thread has just closed. */
 static sigset_t stop_signals;
 
 /* The open list, with the flag saying the server is shutting down; both
@@ -48,9 +61,20 @@ static pthread_cond_t connections_closed = PTHREAD_COND_INITIALIZER;
 static struct connection *open_connections = NULL;
 static int server_stopping = 0;
 
+/* tcpq_accept retries EINTR (PEP 475), so the signal alone does not end
+   its wait: shutdown() (async-signal-safe) takes the listener out of the
+   listening state, which on Linux wakes a blocked accept and makes it, and
+   every later accept, fail with EINVAL. errno is kept for the code that
+   the signal interrupted. */
 static void on_stop_signal(int signal_number)
 {
+    int saved_errno = errno;
+
     stop_signal = signal_number;
+    if (listener_fd >= 0) {
+        shutdown(listener_fd, SHUT_RDWR);
+    }
+    errno = saved_errno;
 }
 
 static void print_usage(FILE *stream)
@@ -120,25 +144,6 @@ static void log_line(FILE *stream, const char *format, ...)
     fflush(stream);
 }
 
-/* Sends all of buffer, retrying short writes. Returns 0, or the errno. */
-static int send_all(int fd, const char *buffer, size_t length)
-{
-    size_t sent_total = 0;
-
-    while (sent_total < length) {
-        ssize_t sent =
-            send(fd, buffer + sent_total, length - sent_total, MSG_NOSIGNAL);
-        if (sent < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return errno;
-        }
-        sent_total += (size_t)sent;
-    }
-    return 0;
-}
-
 /* Takes the connection off the open list, closes it and frees it. */
 static void forget_connection(struct connection *connection)
 {
@@ -169,9 +174,11 @@ static int is_server_stopping(void)
     return stopping;
 }
 
-/* Thread body: echo until end of stream, an error or the receive timeout.
-   A receive timeout (SO_RCVTIMEO, inherited from the listener on Linux)
-   shows up as EAGAIN and closes the connection. */
+/* Thread body: echo until end of stream, an error or the timeout. The
+   socket is in the listener's mode: with --timeout-ms, tcpq_recv fails with
+   ETIMEDOUT once the peer has been silent that long, and tcpq_send_all when
+   the peer does not read the echo within it; either closes the connection.
+   Neither returns EINTR (and the stop signals are blocked here anyway). */
 static void *serve_connection(void *argument)
 {
     struct connection *connection = argument;
@@ -179,7 +186,7 @@ static void *serve_connection(void *argument)
     char reason[128];
 
     for (;;) {
-        ssize_t received = recv(connection->fd, buffer, sizeof buffer, 0);
+        ssize_t received = tcpq_recv(connection->fd, buffer, sizeof buffer);
         int error;
 
         if (received == 0) {
@@ -190,23 +197,22 @@ static void *serve_connection(void *argument)
         }
         if (received < 0) {
             error = errno;
-            if (error == EINTR) {
-                continue;
-            }
-            if (error == EAGAIN || error == EWOULDBLOCK) {
-                snprintf(reason, sizeof reason, "idle longer than the timeout");
+            if (tcpq_errclass(error) == TCPQ_ERR_TIMEOUT) {
+                snprintf(reason, sizeof reason, "idle for %d ms: timed out",
+                         connection_timeout_ms);
             } else {
                 describe_error(error, reason, sizeof reason);
             }
             break;
         }
-        error = send_all(connection->fd, buffer, (size_t)received);
-        if (error != 0) {
+        if (tcpq_send_all(connection->fd, buffer, (size_t)received) < 0) {
             char description[96];
 
-            if (error == EAGAIN || error == EWOULDBLOCK) {
+            error = errno;
+            if (tcpq_errclass(error) == TCPQ_ERR_TIMEOUT) {
                 snprintf(reason, sizeof reason,
-                         "send: peer not reading within the timeout");
+                         "send: peer not reading within %d ms: timed out",
+                         connection_timeout_ms);
             } else {
                 snprintf(
                     reason, sizeof reason, "send: %s",
@@ -306,11 +312,11 @@ static void sleep_ms(long milliseconds)
     nanosleep(&delay, NULL);
 }
 
-/* Waits for connections until a stop signal arrives. The handlers have no
-   SA_RESTART, so a stop signal makes poll() (or accept()) fail with EINTR
-   at once; poll's timeout only matters when the signal lands between the
-   flag check and the call, and bounds that delay. Returns 0, or -1 on a
-   fatal error. */
+/* Accepts connections until a stop signal arrives. The handler sets the
+   flag and then shuts the listener down, so a blocked tcpq_accept fails at
+   once (EINVAL), and so does one entered just after the flag was checked:
+   no wake-up is lost and no polling interval is needed. A failure with the
+   flag set is the stop, not an error. Returns 0, or -1 on a fatal error. */
 static int accept_loop(int listen_fd)
 {
     char description[96];
@@ -318,59 +324,41 @@ static int accept_loop(int listen_fd)
     while (!stop_signal) {
         struct sockaddr_storage peer_address;
         socklen_t peer_length = sizeof peer_address;
-        struct pollfd listener;
-        int ready;
         int connection_fd;
+        int error;
 
         memset(&peer_address, 0, sizeof peer_address);
-        listener.fd = listen_fd;
-        listener.events = POLLIN;
-        listener.revents = 0;
-        ready = poll(&listener, 1, STOP_CHECK_INTERVAL_MS);
-        if (ready < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            fprintf(stderr, PROGRAM_NAME ": poll: %s\n",
-                    describe_error(errno, description, sizeof description));
-            return -1;
-        }
-        if (ready == 0) {
+        connection_fd = tcpq_accept(listen_fd, (struct sockaddr *)&peer_address,
+                                    &peer_length);
+        if (connection_fd >= 0) {
+            start_connection(connection_fd, (struct sockaddr *)&peer_address,
+                             peer_length);
             continue;
         }
-
-        connection_fd =
-            accept(listen_fd, (struct sockaddr *)&peer_address, &peer_length);
-        if (connection_fd < 0) {
-            int error = errno;
-
-            switch (error) {
-            case EINTR:
-            case EAGAIN: /* accept timed out (SO_RCVTIMEO) */
-#if EWOULDBLOCK != EAGAIN
-            case EWOULDBLOCK:
-#endif
-            case ECONNABORTED: /* the peer gave up while queued */
-            case EPROTO:
-                continue;
-            case EMFILE:
-            case ENFILE:
-            case ENOBUFS:
-            case ENOMEM:
-                /* Out of resources: the connection stays queued; pause
-                   instead of spinning. */
-                fprintf(stderr, PROGRAM_NAME ": accept: %s (retrying)\n",
-                        describe_error(error, description, sizeof description));
-                sleep_ms(ACCEPT_RETRY_DELAY_MS);
-                continue;
-            default:
-                fprintf(stderr, PROGRAM_NAME ": accept: %s\n",
-                        describe_error(error, description, sizeof description));
-                return -1;
-            }
+        error = errno;
+        if (stop_signal) {
+            break;
         }
-        start_connection(connection_fd, (struct sockaddr *)&peer_address,
-                         peer_length);
+        switch (error) {
+        case ETIMEDOUT:    /* no client within the listener's timeout */
+        case ECONNABORTED: /* the peer gave up while queued */
+        case EPROTO:
+            continue;
+        case EMFILE:
+        case ENFILE:
+        case ENOBUFS:
+        case ENOMEM:
+            /* Out of resources: the connection stays queued; pause
+               instead of spinning. */
+            fprintf(stderr, PROGRAM_NAME ": accept: %s (retrying)\n",
+                    describe_error(error, description, sizeof description));
+            sleep_ms(ACCEPT_RETRY_DELAY_MS);
+            continue;
+        default:
+            fprintf(stderr, PROGRAM_NAME ": accept: %s\n",
+                    describe_error(error, description, sizeof description));
+            return -1;
+        }
     }
     return 0;
 }
@@ -382,11 +370,12 @@ static void print_buffer_report(const char *label, int requested, int granted,
     char granted_text[32];
     char kernel_text[32];
 
-    if (requested == 0) {
-        snprintf(requested_text, sizeof requested_text, "none");
-    } else {
-        format_int(requested_text, sizeof requested_text, requested);
+    if (requested == 0) { /* the kernel sizes it; autotuning may grow it */
+        printf("  %-22s left to the kernel, getsockopt %s\n", label,
+               format_int(kernel_text, sizeof kernel_text, kernel));
+        return;
     }
+    format_int(requested_text, sizeof requested_text, requested);
     printf("  %-22s requested %s, granted %s, getsockopt %s\n", label,
            requested_text,
            format_int(granted_text, sizeof granted_text, granted),
@@ -432,8 +421,8 @@ static void print_start_report(int listen_fd, const struct tcpq_report *report)
     fflush(stdout);
 }
 
-/* Handlers without SA_RESTART, so a signal always interrupts the wait;
-   SIGPIPE ignored (sends also use MSG_NOSIGNAL). */
+/* SIGINT and SIGTERM run on_stop_signal; SIGPIPE is ignored (tcpq_send_all
+   never raises it anyway). */
 static int install_signal_handlers(void)
 {
     struct sigaction action;
@@ -529,10 +518,13 @@ int main(int argc, char **argv)
                     : describe_error(error, description, sizeof description));
         return EXIT_FAILURE;
     }
+    connection_timeout_ms = options.timeout_ms;
+    listener_fd = (sig_atomic_t)listen_fd;
     print_start_report(listen_fd, &report);
 
     status = accept_loop(listen_fd);
 
+    listener_fd = -1; /* before close: never shut down a reused number */
     close(listen_fd);
     close_all_connections();
     if (status != 0) {
