@@ -69,7 +69,7 @@ EXAMPLES := examples/tcpq-info examples/echo-server examples/echo-client
 TEST_SRCS := $(wildcard tests/check_*.c)
 TEST_BIN := tests/check_tcpq
 
-.PHONY: all lib examples demo check deps bench-syscalls install install-lib \
+.PHONY: all lib examples demo check deps bench-syscalls install install-lib install-bin \
         install-includes install-pc uninstall clean format
 
 all: lib examples
@@ -137,7 +137,7 @@ libtcpq.pc: libtcpq.pc.in include/tcpq.h
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-install: install-lib install-includes install-pc
+install: install-lib install-includes install-pc install-bin
 
 install-lib: lib
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(LIBDIR)
@@ -146,6 +146,11 @@ install-lib: lib
 	$(Q)ln -sf $(SHARED_NAME) $(DESTDIR)$(LIBDIR)/$(SHARED_MAJOR)
 	$(Q)ln -sf $(SHARED_NAME) $(DESTDIR)$(LIBDIR)/$(SHARED_LINK)
 	@echo "libtcpq $(VERSION) installed in $(DESTDIR)$(LIBDIR)"
+
+# tcpq-info, the command-line face of the library
+install-bin: examples/tcpq-info
+	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(BINDIR)
+	$(Q)$(INSTALL) -m 755 examples/tcpq-info $(DESTDIR)$(BINDIR)/tcpq-info
 
 install-includes:
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(INCLUDEDIR)
@@ -158,7 +163,8 @@ install-pc: libtcpq.pc
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(LIBDIR)/libtcpq.a $(DESTDIR)$(LIBDIR)/$(SHARED_NAME) \
 	    $(DESTDIR)$(LIBDIR)/$(SHARED_MAJOR) $(DESTDIR)$(LIBDIR)/$(SHARED_LINK) \
-	    $(DESTDIR)$(INCLUDEDIR)/tcpq.h $(DESTDIR)$(PKGCONFIGDIR)/libtcpq.pc
+	    $(DESTDIR)$(INCLUDEDIR)/tcpq.h $(DESTDIR)$(PKGCONFIGDIR)/libtcpq.pc \
+	    $(DESTDIR)$(BINDIR)/tcpq-info
 	@echo "libtcpq removed from $(DESTDIR)$(PREFIX)"
 
 clean:

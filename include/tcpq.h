@@ -268,6 +268,25 @@ TCPQ_API int tcpq_open_listener(const char *host, const char *port,
                                 const struct tcpq_options *opt,
                                 struct tcpq_report *report);
 
+/* The live accept queue of a listener and the host's listen counters:
+   accept_queue_len (completed connections waiting for accept) and
+   accept_queue_limit (the backlog in force) from the kernel (Linux
+   TCP_INFO tcpi_unacked / tcpi_sacked, FreeBSD SO_LISTENQLEN /
+   SO_LISTENQLIMIT; -1 elsewhere); listen_overflows and listen_drops as
+   tcpq_listen_counters() gives them. One getsockopt and one read of
+   /proc/net/netstat on Linux.
+   Errors: EBADF, ENOTSOCK, EOPNOTSUPP (not a TCP socket), EINVAL (out
+   NULL, or fd not listening). */
+TCPQ_API int tcpq_queue_stats(int listen_fd, struct tcpq_queue_stats *out);
+
+/* The calling thread's network namespace's counters since boot (Linux
+   /proc/net/netstat TcpExt ListenOverflows and ListenDrops: SYNs and final
+   ACKs dropped because an accept queue was full, and every listener drop);
+   -1 each where the OS keeps no such counter or it cannot be read.
+   Either pointer may be NULL. Returns 0; never fails. */
+TCPQ_API int tcpq_listen_counters(long long *listen_overflows,
+                                  long long *listen_drops);
+
 /* Client side: resolves host and port (host NULL: EINVAL), and tries each
    address in turn with a close-on-exec socket whose buffers and flags are
    set BEFORE connect(), so the window scale is negotiated with them.

@@ -5,6 +5,7 @@
 
 #define OS_HAS_BACKLOG_READBACK
 #define OS_HAS_QUEUE_RULES
+#define OS_HAS_ACCEPT_QUEUE
 #include "os_bsd_common.h"
 #include "os_generic.h"
 
@@ -41,6 +42,19 @@ int tcpq__os_backlog_in_force(int fd)
     if (getsockopt(fd, SOL_SOCKET, SO_LISTENQLIMIT, &limit, &len) < 0)
         return -1;
     return limit;
+}
+
+int tcpq__os_accept_queue(int fd, int *len, int *limit)
+{
+    socklen_t size = sizeof *len;
+
+    *len = *limit = -1;
+    if (getsockopt(fd, SOL_SOCKET, SO_LISTENQLEN, len, &size) < 0)
+        return -1;
+    size = sizeof *limit;
+    if (getsockopt(fd, SOL_SOCKET, SO_LISTENQLIMIT, limit, &size) < 0)
+        return -1;
+    return 0;
 }
 
 int tcpq__os_accept_queue_capacity(int backlog)

@@ -24,6 +24,23 @@ int tcpq__os_is_idle(int fd)
 }
 #endif
 
+#ifndef OS_HAS_ACCEPT_QUEUE
+int tcpq__os_accept_queue(int fd, int *len, int *limit)
+{
+    (void)fd;
+    *len = *limit = -1;
+    errno = EOPNOTSUPP;
+    return -1;
+}
+#endif
+
+#ifndef OS_HAS_LISTEN_COUNTERS
+void tcpq__os_listen_counters(long long *overflows, long long *drops)
+{
+    *overflows = *drops = -1;
+}
+#endif
+
 #ifndef OS_HAS_QUEUE_RULES
 int tcpq__os_accept_queue_capacity(int backlog)
 {

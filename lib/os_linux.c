@@ -87,6 +87,42 @@ int tcpq__os_backlog_in_force(int fd)
     return info.tcpi_sacked > (unsigned)0x7fffffff ? -1 : (int)info.tcpi_sacked;
 }
 
+int tcpq__os_accept_queue(int fd, int *len, int *limit)
+{
+    struct tcp_info info;
+    socklen_t size = sizeof info;
+
+    *len = *limit = -1;
+    memset(&info, 0, sizeof info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) < 0)
+        return -1;
+    if (info.tcpi_state != TCP_LISTEN) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* tcp_get_info(): on a listener, unacked is the accept queue's length
+       and sacked its limit */
+    *len = (int)info.tcpi_unacked;
+    *limit = (int)info.tcpi_sacked;
+    return 0;
+}
+
+void tcpq__os_listen_counters(long long *overflows, long long *drops)
+{
+    static const char *const names[] = {"ListenOverflows", "ListenDrops"};
+    long long values[2] = {-1, -1};
+    size_t cap = 65536;
+    char *buf = malloc(cap);
+    long n =
+        buf == NULL ? -1 : tcpq__read_small_file("/proc/net/netstat", buf, cap);
+
+    if (n > 0)
+        tcpq__parse_netstat(buf, (size_t)n, "TcpExt", names, 2, values);
+    free(buf);
+    *overflows = values[0];
+    *drops = values[1];
+}
+
 int tcpq__os_is_idle(int fd)
 {
     struct tcp_info info;

@@ -317,6 +317,54 @@ int tcpq_get_limits(struct tcpq_limits *out)
     return 0;
 }
 
+/* ---- queue telemetry ---------------------------------------------------- */
+
+int tcpq_listen_counters(long long *listen_overflows, long long *listen_drops)
+{
+    long long overflows, drops;
+    int saved = errno;
+
+    tcpq__os_listen_counters(&overflows, &drops);
+    if (listen_overflows != NULL)
+        *listen_overflows = overflows;
+    if (listen_drops != NULL)
+        *listen_drops = drops;
+    errno = saved;
+    return 0;
+}
+
+int tcpq_queue_stats(int listen_fd, struct tcpq_queue_stats *out)
+{
+    int saved = errno;
+    int len, limit;
+
+    if (out == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    out->accept_queue_len = out->accept_queue_limit = -1;
+    out->listen_overflows = out->listen_drops = -1;
+    if (check_tcp_socket(listen_fd, NULL) < 0)
+        return -1;
+    if (tcpq__os_accept_queue(listen_fd, &len, &limit) < 0) {
+        if (errno != EOPNOTSUPP)
+            return -1;
+        /* the OS does not tell the queue; still refuse a non-listener */
+        if (getsockopt(listen_fd, SOL_SOCKET, SO_ACCEPTCONN, &len,
+                       &(socklen_t){sizeof len}) == 0 &&
+            len == 0) {
+            errno = EINVAL;
+            return -1;
+        }
+    } else {
+        out->accept_queue_len = len;
+        out->accept_queue_limit = limit;
+    }
+    tcpq__os_listen_counters(&out->listen_overflows, &out->listen_drops);
+    errno = saved;
+    return 0;
+}
+
 /* ---- buffers ------------------------------------------------------------ */
 
 static int apply_buffer(int fd, int receive, int requested, unsigned flags,

@@ -17,6 +17,16 @@ int tcpq__parse_int(const char *buf, size_t len, int *out);
 /* Exactly three such ints separated by blanks or tabs (tcp_rmem). */
 int tcpq__parse_int3(const char *buf, size_t len, int out[3]);
 
+/* Counters from /proc/net/netstat text: the first line that starts with
+   "<prefix>:" names the fields, the next line with the same prefix holds
+   their values. out[i] is the value of names[i], or -1 when the name is
+   absent, the two lines differ in field count, or the value is not a
+   decimal that fits a long long. Never reads past buf + len. Returns how
+   many names were found. */
+int tcpq__parse_netstat(const char *buf, size_t len, const char *prefix,
+                        const char *const names[], size_t count,
+                        long long out[]);
+
 /* Reads a small text file (at most cap - 1 bytes) into buf, NUL-terminated.
    Returns the length or -1 with errno. Close-on-exec, EINTR-safe. */
 long tcpq__read_small_file(const char *path, char *buf, size_t cap);
@@ -57,6 +67,14 @@ int tcpq__os_backlog_in_force(int fd);
 /* 1 when fd is a TCP socket in no connection (closed or listening), 0
    when it is connecting or connected, -1 where the OS does not tell. */
 int tcpq__os_is_idle(int fd);
+
+/* A listener's accept queue now: *len waiting, *limit the backlog; 0, or
+   -1 with errno (EINVAL: not listening; EOPNOTSUPP: the OS does not
+   tell). */
+int tcpq__os_accept_queue(int fd, int *len, int *limit);
+
+/* The network namespace's ListenOverflows / ListenDrops, -1 unknown. */
+void tcpq__os_listen_counters(long long *overflows, long long *drops);
 
 /* Completed connections a listener with backlog B holds un-accepted. */
 int tcpq__os_accept_queue_capacity(int backlog);

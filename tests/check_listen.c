@@ -143,8 +143,10 @@ static const struct syn_case syn_cases[] = {
     {"1", "2048", 16, 40, 17}, /* stored to B + 1, then cookies */
     {"1", "2048", 4, 20, 5},   /* a smaller backlog */
     {"2", "2048", 16, 20, 0},  /* cookies always, nothing stored */
-    {"0", "40", 100, 60, 31},  /* dropped once M - Q < M/4: 40 - 10 + 1 */
+    {"2", "2048", 4, 20, 0},
     {"0", "2048", 16, 40, 17}, /* dropped at B + 1 */
+    {"0", "2048", 4, 20, 5},
+    {"0", "40", 100, 60, 31}, /* dropped once M - Q < M/4: 40 - 10 + 1 */
 };
 
 static int count_syn_recv(int port)
@@ -171,6 +173,7 @@ static int syn_queue_in_namespace(void *arg, char *why, size_t cap)
     char cmd[256];
     int fd, port, i, stored = -1, last = -2;
     int clients[64];
+    long long cookies_before, drops_before, cookies, drops;
     double start;
 
     TQ_REQUIRE(tq_write_file("/proc/sys/net/ipv4/tcp_syncookies",
@@ -190,6 +193,10 @@ static int syn_queue_in_namespace(void *arg, char *why, size_t cap)
              port);
     TQ_REQUIRE(system(cmd) == 0, "nft rule failed: %s", cmd);
 
+    cookies_before = tq_nstat("TcpExtSyncookiesSent");
+    drops_before = tq_nstat("TcpExtListenDrops");
+    TQ_REQUIRE(cookies_before >= 0 && drops_before >= 0,
+               "nstat did not answer (iproute2)");
     for (i = 0; i < c->connects; i++)
         clients[i] = tq_connect_nb(port);
     /* bounded: until the count is steady for 200 ms, at most 3 s */
@@ -203,6 +210,8 @@ static int syn_queue_in_namespace(void *arg, char *why, size_t cap)
         nanosleep(&pause, NULL);
         nanosleep(&pause, NULL);
     }
+    cookies = tq_nstat("TcpExtSyncookiesSent") - cookies_before;
+    drops = tq_nstat("TcpExtListenDrops") - drops_before;
     for (i = 0; i < c->connects; i++)
         if (clients[i] >= 0)
             close(clients[i]);
@@ -214,6 +223,22 @@ static int syn_queue_in_namespace(void *arg, char *why, size_t cap)
                rep.syn_queue_capacity);
     TQ_REQUIRE(stored == c->expected || tq_linux_before(6, 13),
                "stored %d, the kernel rule says %d", stored, c->expected);
+    printf("  syn queue: tcp_syncookies=%s tcp_max_syn_backlog=%s backlog "
+           "%d, %d SYNs: predicted %d, stored %d, cookies %lld, drops %lld\n",
+           c->syncookies, c->max_syn_backlog, c->backlog, c->connects,
+           rep.syn_queue_capacity, stored, cookies, drops);
+    fflush(stdout);
+    /* beyond the stored requests: cookies (1, 2) or dropped SYNs (0) */
+    if (c->syncookies[0] == '0')
+        TQ_REQUIRE(cookies == 0 && drops >= c->connects - stored,
+                   "syncookies=0: %lld cookies, %lld drops for %d SYNs past "
+                   "the queue",
+                   cookies, drops, c->connects - stored);
+    else
+        TQ_REQUIRE(cookies == c->connects - stored,
+                   "syncookies=%s: %lld cookies sent for %d SYNs past the "
+                   "queue",
+                   c->syncookies, cookies, c->connects - stored);
     if (c->syncookies[0] == '0') {
         TQ_REQUIRE(rep.warnings & TCPQ_WARN_SYNCOOKIES_OFF,
                    "no syncookies warning: %s", rep.message);

@@ -16,6 +16,7 @@ Suite *buffers_suite(void);
 Suite *modes_suite(void);
 Suite *errors_suite(void);
 Suite *io_suite(void);
+Suite *queue_suite(void);
 
 /* ---- what this machine lets the tests do (probed once in main) --------- */
 struct tq_caps {
@@ -69,6 +70,7 @@ int tq_connected_pair(int *client, int *server, int *listener);
 int tq_getsockopt_int(int fd, int level, int name);
 double tq_now_ms(void);
 int tq_linux_before(int major, int minor); /* running kernel older? */
+long long tq_nstat(const char *name);      /* nstat -asz NAME, -1 on failure */
 
 /* Fires n non-blocking connects at 127.0.0.1:port and waits (bounded)
    until the listener's accept queue stops growing; returns the measured

@@ -364,6 +364,25 @@ int tq_getsockopt_int(int fd, int level, int name)
     return value;
 }
 
+/* nstat as the independent witness: an absolute counter, -1 on failure */
+long long tq_nstat(const char *name)
+{
+    char cmd[128], line[256], found[64];
+    long long value = -1, v;
+    FILE *p;
+
+    snprintf(cmd, sizeof cmd, "nstat -asz %s 2>/dev/null", name);
+    p = popen(cmd, "r");
+    if (p == NULL)
+        return -1;
+    while (fgets(line, sizeof line, p) != NULL)
+        if (sscanf(line, "%63s %lld", found, &v) == 2 &&
+            strcmp(found, name) == 0)
+            value = v;
+    pclose(p);
+    return value;
+}
+
 int tq_linux_before(int major, int minor)
 {
     struct utsname uts;
