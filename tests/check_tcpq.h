@@ -16,6 +16,7 @@ Suite *buffers_suite(void);
 Suite *modes_suite(void);
 Suite *errors_suite(void);
 Suite *io_suite(void);
+Suite *info_suite(void);
 Suite *queue_suite(void);
 
 /* ---- what this machine lets the tests do (probed once in main) --------- */

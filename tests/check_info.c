@@ -1,0 +1,731 @@
+/* tcpq-info, the demo program, run as a user runs it: --watch against ss(8)
+   on a listener another process owns, --check's exit status and fix, and
+   --json checked line by line by a strict JSON parser. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <netinet/in.h>
+
+#include "check_tcpq.h"
+
+/* Relative to the repository root, where `make check` runs. */
+#define INFO_PROGRAM "examples/tcpq-info"
+#define RUN_TIMEOUT_MS 20000
+#define LISTENER_BACKLOG 8
+#define LISTENER_CONNECTS 3
+
+/* ---- running the program ------------------------------------------------- */
+
+struct run_result {
+    int status; /* exit status; -1: killed by a signal or timed out */
+    int truncated;
+    char out[32768];
+    char err[4096];
+};
+
+/* Appends what fd has to buf; returns 0 at EOF, 1 while open. */
+static int drain(int fd, char *buf, size_t cap, size_t *used, int *truncated)
+{
+    char scratch[4096];
+    ssize_t n = read(fd, scratch, sizeof scratch);
+
+    if (n < 0)
+        return errno == EINTR || errno == EAGAIN ? 1 : 0;
+    if (n == 0)
+        return 0;
+    if (*used + (size_t)n >= cap) {
+        *truncated = 1;
+        n = (ssize_t)(cap - 1 - *used);
+    }
+    memcpy(buf + *used, scratch, (size_t)n);
+    *used += (size_t)n;
+    buf[*used] = '\0';
+    return 1;
+}
+
+/* Runs INFO_PROGRAM with args (NULL-terminated, at most 14), stdin from
+   /dev/null; collects stdout and stderr; at most RUN_TIMEOUT_MS. */
+static void run_info(const char *const args[], struct run_result *r)
+{
+    char *argv[16];
+    int out_pipe[2], err_pipe[2];
+    struct pollfd fds[2];
+    size_t used[2] = {0, 0};
+    double deadline;
+    int i, status = 0, open_count = 2;
+    pid_t pid;
+
+    memset(r, 0, sizeof *r);
+    r->status = -1;
+    argv[0] = (char *)INFO_PROGRAM;
+    for (i = 0; args[i] != NULL && i < 14; i++)
+        argv[i + 1] = (char *)args[i];
+    argv[i + 1] = NULL;
+    ck_assert_msg(access(INFO_PROGRAM, X_OK) == 0,
+                  INFO_PROGRAM " is not built: run make examples");
+    ck_assert_int_eq(pipe2(out_pipe, O_CLOEXEC), 0);
+    ck_assert_int_eq(pipe2(err_pipe, O_CLOEXEC), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int null_fd = open("/dev/null", O_RDONLY);
+        if (null_fd >= 0)
+            dup2(null_fd, 0);
+        dup2(out_pipe[1], 1);
+        dup2(err_pipe[1], 2);
+        execv(INFO_PROGRAM, argv);
+        _exit(127);
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    fds[0].fd = out_pipe[0];
+    fds[1].fd = err_pipe[0];
+    fds[0].events = fds[1].events = POLLIN;
+    deadline = tq_now_ms() + RUN_TIMEOUT_MS;
+    while (open_count > 0 && tq_now_ms() < deadline) {
+        if (poll(fds, 2, (int)(deadline - tq_now_ms()) + 1) < 0 &&
+            errno != EINTR)
+            break;
+        for (i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || fds[i].revents == 0)
+                continue;
+            if (!drain(fds[i].fd, i == 0 ? r->out : r->err,
+                       i == 0 ? sizeof r->out : sizeof r->err, &used[i],
+                       &r->truncated)) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_count--;
+            }
+        }
+    }
+    for (i = 0; i < 2; i++)
+        if (fds[i].fd >= 0)
+            close(fds[i].fd);
+    if (open_count > 0)
+        kill(pid, SIGKILL); /* timed out */
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (open_count == 0 && WIFEXITED(status))
+        r->status = WEXITSTATUS(status);
+}
+
+/* ---- a listener owned by another process ------------------------------- */
+
+struct listener_child {
+    pid_t pid;
+    int control_fd; /* closing it tells the child to go */
+    int port;
+    int queued; /* accept-queue length the child measured (TCP_INFO) */
+};
+
+/* In the child: a listener on 127.0.0.1 with LISTENER_CONNECTS completed
+   connections never accepted; reports "PORT QUEUED" and waits (at most
+   30 s) until its control pipe closes or it is killed. */
+static void listener_child_body(int report_fd, int control_fd)
+{
+    struct tcpq_options opt;
+    struct tcpq_report rep;
+    struct pollfd control;
+    int clients[LISTENER_CONNECTS];
+    char line[64];
+    int fd, queued;
+
+    memset(&opt, 0, sizeof opt);
+    opt.backlog = LISTENER_BACKLOG;
+    fd = tcpq_open_listener("127.0.0.1", "0", &opt, &rep);
+    if (fd < 0)
+        _exit(1);
+    queued = tq_burst(fd, LISTENER_CONNECTS, clients);
+    snprintf(line, sizeof line, "%d %d\n", tq_port_of(fd), queued);
+    if (write(report_fd, line, strlen(line)) < 0)
+        _exit(1);
+    close(report_fd);
+    control.fd = control_fd;
+    control.events = POLLIN;
+    poll(&control, 1, 30000);
+    _exit(0);
+}
+
+static void start_listener_child(struct listener_child *lc)
+{
+    int report[2], control[2];
+    struct pollfd ready;
+    char line[64] = "";
+    ssize_t n = -1;
+
+    ck_assert_int_eq(pipe2(report, O_CLOEXEC), 0);
+    ck_assert_int_eq(pipe2(control, O_CLOEXEC), 0);
+    lc->pid = fork();
+    ck_assert_int_ge(lc->pid, 0);
+    if (lc->pid == 0) {
+        close(report[0]);
+        close(control[1]);
+        listener_child_body(report[1], control[0]);
+    }
+    close(report[1]);
+    close(control[0]);
+    lc->control_fd = control[1];
+    ready.fd = report[0];
+    ready.events = POLLIN;
+    if (poll(&ready, 1, 10000) == 1)
+        n = read(report[0], line, sizeof line - 1);
+    close(report[0]);
+    if (n > 0)
+        line[n] = '\0';
+    ck_assert_msg(n > 0 && sscanf(line, "%d %d", &lc->port, &lc->queued) == 2,
+                  "the listener child did not start");
+    ck_assert_msg(lc->queued == LISTENER_CONNECTS,
+                  "the child's accept queue holds %d, want %d", lc->queued,
+                  LISTENER_CONNECTS);
+}
+
+static void stop_listener_child(struct listener_child *lc)
+{
+    close(lc->control_fd);
+    kill(lc->pid, SIGKILL);
+    while (waitpid(lc->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* ---- a strict JSON parser (RFC 8259), used only to validate ------------ */
+
+struct json_cursor {
+    const char *p;
+    int depth;
+};
+
+static int json_value(struct json_cursor *c);
+
+static void json_space(struct json_cursor *c)
+{
+    while (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')
+        c->p++;
+}
+
+static int json_string(struct json_cursor *c)
+{
+    int i;
+
+    if (*c->p != '"')
+        return 0;
+    c->p++;
+    while (*c->p != '"') {
+        if ((unsigned char)*c->p < 0x20) /* also the end of the text */
+            return 0;
+        if (*c->p++ != '\\')
+            continue;
+        if (*c->p == 'u') {
+            for (i = 1; i <= 4; i++)
+                if (strchr("0123456789abcdefABCDEF", c->p[i]) == NULL ||
+                    c->p[i] == '\0')
+                    return 0;
+            c->p += 5;
+        } else if (*c->p != '\0' && strchr("\"\\/bfnrt", *c->p) != NULL) {
+            c->p++;
+        } else {
+            return 0;
+        }
+    }
+    c->p++;
+    return 1;
+}
+
+static int json_digits(struct json_cursor *c)
+{
+    const char *start = c->p;
+
+    while (*c->p >= '0' && *c->p <= '9')
+        c->p++;
+    return c->p > start;
+}
+
+static int json_number(struct json_cursor *c)
+{
+    if (*c->p == '-')
+        c->p++;
+    if (*c->p == '0')
+        c->p++; /* no leading zeros */
+    else if (!json_digits(c))
+        return 0;
+    if (*c->p == '.') {
+        c->p++;
+        if (!json_digits(c))
+            return 0;
+    }
+    if (*c->p == 'e' || *c->p == 'E') {
+        c->p++;
+        if (*c->p == '+' || *c->p == '-')
+            c->p++;
+        if (!json_digits(c))
+            return 0;
+    }
+    return 1;
+}
+
+/* '{' members '}' or '[' elements ']'; close is '}' or ']'. */
+static int json_container(struct json_cursor *c, char close)
+{
+    if (++c->depth > 64)
+        return 0;
+    c->p++;
+    json_space(c);
+    if (*c->p != close) {
+        for (;;) {
+            if (close == '}') {
+                if (!json_string(c))
+                    return 0;
+                json_space(c);
+                if (*c->p != ':')
+                    return 0;
+                c->p++;
+            }
+            if (!json_value(c))
+                return 0;
+            json_space(c);
+            if (*c->p != ',')
+                break;
+            c->p++;
+        }
+    }
+    if (*c->p != close)
+        return 0;
+    c->p++;
+    c->depth--;
+    return 1;
+}
+
+static int json_value(struct json_cursor *c)
+{
+    static const char *const literals[] = {"true", "false", "null"};
+    size_t i;
+
+    json_space(c);
+    if (*c->p == '{')
+        return json_container(c, '}');
+    if (*c->p == '[')
+        return json_container(c, ']');
+    if (*c->p == '"')
+        return json_string(c);
+    if (*c->p == '-' || (*c->p >= '0' && *c->p <= '9'))
+        return json_number(c);
+    for (i = 0; i < sizeof literals / sizeof literals[0]; i++) {
+        size_t n = strlen(literals[i]);
+        if (strncmp(c->p, literals[i], n) == 0) {
+            c->p += n;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when line is exactly one JSON object (and blanks around it). */
+static int json_object_line(const char *line)
+{
+    struct json_cursor c;
+
+    c.p = line;
+    c.depth = 0;
+    json_space(&c);
+    if (*c.p != '{' || !json_value(&c))
+        return 0;
+    json_space(&c);
+    return *c.p == '\0';
+}
+
+/* A top-level number field of a flat object: "key":NUMBER. */
+static int json_number_field(const char *line, const char *key,
+                             long long *value)
+{
+    char pattern[64];
+    const char *at;
+    char *end;
+
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    at = strstr(line, pattern);
+    if (at == NULL)
+        return -1;
+    *value = strtoll(at + strlen(pattern), &end, 10);
+    return end == at + strlen(pattern) ? -1 : 0;
+}
+
+/* The second witness: python3's own parser, where python3 runs. */
+static int python_accepts(const char *line)
+{
+    FILE *p = popen("python3 -m json.tool >/dev/null 2>&1", "w");
+
+    if (p == NULL)
+        return 0;
+    fputs(line, p);
+    return pclose(p) == 0;
+}
+
+static int have_python3(void)
+{
+    return system("command -v python3 >/dev/null 2>&1") == 0;
+}
+
+/* Splits text into lines in place; returns how many (at most max). */
+static int split_lines(char *text, char *lines[], int max)
+{
+    int count = 0;
+    char *save = NULL;
+    char *line = strtok_r(text, "\n", &save);
+
+    while (line != NULL && count < max) {
+        lines[count++] = line;
+        line = strtok_r(NULL, "\n", &save);
+    }
+    return count;
+}
+
+/* 1 when some line of text is exactly `wanted` after its leading blanks. */
+static int has_line(const char *text, const char *wanted)
+{
+    const size_t length = strlen(wanted);
+    const char *line = text;
+
+    while (*line != '\0') {
+        const char *start = line + strspn(line, " \t");
+        const char *end = strchr(line, '\n');
+
+        if (end == NULL)
+            end = line + strlen(line);
+        if ((size_t)(end - start) == length &&
+            strncmp(start, wanted, length) == 0)
+            return 1;
+        line = *end == '\n' ? end + 1 : end;
+    }
+    return 0;
+}
+
+/* /proc/net/netstat TcpExt ListenOverflows, read here, not by libtcpq. */
+static long long netstat_listen_overflows(void)
+{
+    static char names[8192], values[8192];
+    FILE *f = fopen("/proc/net/netstat", "r");
+    char *name_save = NULL, *value_save = NULL, *name, *value;
+    long long result = -1;
+
+    if (f == NULL)
+        return -1;
+    while (fgets(names, sizeof names, f) != NULL &&
+           fgets(values, sizeof values, f) != NULL) {
+        if (strncmp(names, "TcpExt:", 7) != 0)
+            continue;
+        name = strtok_r(names, " \n", &name_save);
+        value = strtok_r(values, " \n", &value_save);
+        while (name != NULL && value != NULL) {
+            if (strcmp(name, "ListenOverflows") == 0)
+                result = strtoll(value, NULL, 10);
+            name = strtok_r(NULL, " \n", &name_save);
+            value = strtok_r(NULL, " \n", &value_save);
+        }
+    }
+    fclose(f);
+    return result;
+}
+
+/* ---- --watch --------------------------------------------------------------
+ */
+
+START_TEST(watch_shows_the_queue_ss_shows_for_a_listener_of_another_process)
+{
+    struct listener_child lc;
+    struct run_result r;
+    char port[16], address[32], bar[64], overflows[32];
+    const char *args[] = {"--watch", port, "--count", "1", NULL};
+    int recv_q = -1, send_q = -1, ss_status, len = -1, limit = -1, i;
+    int hashes = 0;
+    const char *line;
+
+    start_listener_child(&lc);
+    snprintf(port, sizeof port, "%d", lc.port);
+    run_info(args, &r);
+    ss_status = tq_ss_listen(lc.port, &recv_q, &send_q);
+    stop_listener_child(&lc);
+
+    ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+    ck_assert_int_eq(ss_status, 0);
+    snprintf(address, sizeof address, "127.0.0.1:%d ", lc.port);
+    line = strstr(r.out, address);
+    ck_assert_msg(line != NULL, "no line for %s in:\n%s", address, r.out);
+    ck_assert_msg(sscanf(line + strlen(address), " %d/%d %63s %31s", &len,
+                         &limit, bar, overflows) == 4,
+                  "unreadable line: %s", line);
+    /* measured independently: ss reads the same kernel socket */
+    ck_assert_int_eq(len, recv_q);
+    ck_assert_int_eq(limit, send_q);
+    ck_assert_int_eq(recv_q, LISTENER_CONNECTS);
+    ck_assert_int_eq(send_q, LISTENER_BACKLOG);
+    /* a 20-wide bar, as full as the queue (rounded up) */
+    ck_assert_int_eq((int)strlen(bar), 22);
+    for (i = 0; bar[i] != '\0'; i++)
+        hashes += bar[i] == '#';
+    ck_assert_int_eq(hashes, (recv_q * 20 + send_q - 1) / send_q);
+    ck_assert_str_eq(overflows, "+0"); /* the first sample is the baseline */
+}
+END_TEST
+
+START_TEST(watch_json_gives_the_queue_ss_shows_and_the_host_counters)
+{
+    struct listener_child lc;
+    struct run_result r;
+    char port[16], address[64], *lines[16];
+    const char *args[] = {"--json", "--watch", port, "--count", "1", NULL};
+    long long queue_len = -1, queue_limit = -1, delta = -1, overflows = -1;
+    long long listen_port = -1;
+    long long before, after;
+    int recv_q = -1, send_q = -1, ss_status, count, i, found = -1;
+
+    start_listener_child(&lc);
+    snprintf(port, sizeof port, "%d", lc.port);
+    before = netstat_listen_overflows();
+    run_info(args, &r);
+    after = netstat_listen_overflows();
+    ss_status = tq_ss_listen(lc.port, &recv_q, &send_q);
+    stop_listener_child(&lc);
+
+    ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+    ck_assert_int_eq(ss_status, 0);
+    snprintf(address, sizeof address, "\"address\":\"127.0.0.1:%d\"", lc.port);
+    count = split_lines(r.out, lines, 16);
+    for (i = 0; i < count; i++) {
+        ck_assert_msg(json_object_line(lines[i]), "not JSON: %s", lines[i]);
+        if (strstr(lines[i], address) != NULL)
+            found = i;
+    }
+    ck_assert_msg(found >= 0, "no object for %s in:\n%s", address, r.out);
+    ck_assert_ptr_nonnull(strstr(lines[found], "\"type\":\"watch\""));
+    ck_assert_int_eq(json_number_field(lines[found], "queue_len", &queue_len),
+                     0);
+    ck_assert_int_eq(
+        json_number_field(lines[found], "queue_limit", &queue_limit), 0);
+    ck_assert_int_eq(json_number_field(lines[found], "port", &listen_port), 0);
+    ck_assert_int_eq(
+        json_number_field(lines[found], "listen_overflows_delta", &delta), 0);
+    ck_assert_int_eq(
+        json_number_field(lines[found], "listen_overflows", &overflows), 0);
+    ck_assert_int_eq(queue_len, recv_q);
+    ck_assert_int_eq(queue_limit, send_q);
+    ck_assert_int_eq(listen_port, lc.port);
+    ck_assert_int_eq(delta, 0);
+    ck_assert_msg(before >= 0 && before <= overflows && overflows <= after,
+                  "ListenOverflows %lld, /proc/net/netstat said %lld then "
+                  "%lld",
+                  overflows, before, after);
+}
+END_TEST
+
+START_TEST(watch_without_listener_exits_1_and_says_why_on_stderr)
+{
+    struct run_result r;
+    char port[16];
+    const char *args[] = {"--watch", port, "--count", "1", NULL};
+    const char *json_args[] = {"--json", "--watch", port, "--count", "1", NULL};
+    /* a port held bound but not listening, so nobody listens on it */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin;
+
+    ck_assert_int_ge(fd, 0);
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    snprintf(port, sizeof port, "%d", tq_port_of(fd));
+
+    run_info(args, &r);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.err, port) != NULL &&
+                      strstr(r.err, "no TCP listener") != NULL,
+                  "stderr does not say why: '%s'", r.err);
+    run_info(json_args, &r);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_str_eq(r.out, ""); /* nothing but JSON on stdout */
+    ck_assert_ptr_nonnull(strstr(r.err, "no TCP listener"));
+    close(fd);
+}
+END_TEST
+
+/* ---- --check ---------------------------------------------------------- */
+
+START_TEST(check_exits_3_and_prints_the_fix_when_the_backlog_is_clamped)
+{
+    struct run_result r;
+    const char *args[] = {"--backlog", "100000", "--check", NULL};
+    long somaxconn = tq_read_long("/proc/sys/net/core/somaxconn");
+
+    ck_assert_int_gt(somaxconn, 0);
+    run_info(args, &r);
+    if (somaxconn >= 100000) {
+        /* this host allows the backlog: nothing to clamp, nothing to fix */
+        ck_assert_int_eq(r.status, 0);
+        return;
+    }
+    ck_assert_msg(r.status == 3, "exit status %d, stderr: %s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "sysctl -w net.core.somaxconn=100000"));
+    /* and --check gives it a line of its own, ready to copy */
+    ck_assert_msg(has_line(r.out, "sysctl -w net.core.somaxconn=100000"),
+                  "no line that is just the fix in:\n%s", r.out);
+}
+END_TEST
+
+START_TEST(check_exits_0_when_nothing_is_clamped)
+{
+    struct run_result r;
+    const char *args[] = {"--backlog", "100", "--check", NULL};
+    long somaxconn = tq_read_long("/proc/sys/net/core/somaxconn");
+
+    run_info(args, &r);
+    ck_assert_msg(r.status == (somaxconn >= 100 ? 0 : 3),
+                  "exit status %d (somaxconn %ld), stderr: %s", r.status,
+                  somaxconn, r.err);
+    if (somaxconn >= 100)
+        ck_assert_ptr_null(strstr(r.out, "sysctl -w"));
+}
+END_TEST
+
+/* ---- --json in every mode ------------------------------------------------ */
+
+struct json_case {
+    const char *name;
+    const char *args[10]; /* "PORT": the listener child's port */
+    int lines;            /* objects expected */
+    const char *first_type;
+};
+
+static const struct json_case json_cases[] = {
+    {"limits", {"--json", NULL}, 7, "limits"},
+    {"request",
+     {"--json", "--backlog", "100000", "--rcvbuf", "64M", NULL},
+     2,
+     "limits"},
+    {"watch",
+     {"--json", "--watch", "PORT", "--count", "2", "--interval", "100", NULL},
+     2,
+     "watch"},
+};
+
+START_TEST(json_output_is_one_valid_object_per_line)
+{
+    const struct json_case *c = &json_cases[_i];
+    struct listener_child lc;
+    struct run_result r;
+    char port[16], type[64], *lines[64];
+    const char *args[10];
+    int i, count, uses_port = 0, python = have_python3();
+
+    for (i = 0; i < 10; i++) {
+        args[i] = c->args[i];
+        if (args[i] != NULL && strcmp(args[i], "PORT") == 0) {
+            args[i] = port;
+            uses_port = 1;
+        }
+    }
+    if (uses_port) {
+        start_listener_child(&lc);
+        snprintf(port, sizeof port, "%d", lc.port);
+    }
+    run_info(args, &r);
+    if (uses_port)
+        stop_listener_child(&lc);
+
+    ck_assert_msg(r.status == 0, "%s: exit status %d, stderr: %s", c->name,
+                  r.status, r.err);
+    ck_assert(!r.truncated);
+    ck_assert_msg(r.out[0] != '\0' && r.out[strlen(r.out) - 1] == '\n',
+                  "%s: output does not end a line: '%s'", c->name, r.out);
+    ck_assert_msg(strstr(r.out, "\n\n") == NULL, "%s: an empty line", c->name);
+    count = split_lines(r.out, lines, 64);
+    ck_assert_msg(count == c->lines, "%s: %d lines, want %d", c->name, count,
+                  c->lines);
+    snprintf(type, sizeof type, "{\"type\":\"%s\"", c->first_type);
+    ck_assert_msg(strncmp(lines[0], type, strlen(type)) == 0,
+                  "%s: first object is not %s: %s", c->name, c->first_type,
+                  lines[0]);
+    for (i = 0; i < count; i++) {
+        ck_assert_msg(json_object_line(lines[i]), "%s: line %d not JSON: %s",
+                      c->name, i + 1, lines[i]);
+        if (python)
+            ck_assert_msg(python_accepts(lines[i]),
+                          "%s: python3 rejects line %d: %s", c->name, i + 1,
+                          lines[i]);
+    }
+}
+END_TEST
+
+/* The validator must itself refuse what is not JSON, or it proves nothing. */
+struct validator_case {
+    const char *text;
+    int valid;
+};
+
+static const struct validator_case validator_cases[] = {
+    {"{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"x\\\"\\u00e9\"}}", 1},
+    {"{\"n\":-1,\"f\":0.5,\"e\":1e+9,\"s\":\"\"} ", 1},
+    {"{}", 1},
+    {"{\"a\":1,}", 0},          /* trailing comma */
+    {"{\"a\":01}", 0},          /* leading zero */
+    {"{'a':1}", 0},             /* single quotes */
+    {"{\"a\" 1}", 0},           /* no colon */
+    {"{\"a\":\"x\ty\"}", 0},    /* raw control character */
+    {"{\"a\":\"\\x\"}", 0},     /* unknown escape */
+    {"{\"a\":\"\\u12g4\"}", 0}, /* bad \u */
+    {"{\"a\":1} {}", 0},        /* two objects on a line */
+    {"[1,2]", 0},               /* not an object */
+    {"{\"a\":tru}", 0},         /* bad literal */
+    {"{\"a\":\"open}", 0},      /* unterminated string */
+    {"{\"a\":-}", 0},           /* bare minus */
+    {"{\"a\":1.}", 0},          /* no fraction digits */
+};
+
+START_TEST(json_validator_refuses_what_is_not_json)
+{
+    const struct validator_case *c = &validator_cases[_i];
+
+    ck_assert_msg(json_object_line(c->text) == c->valid, "%s judged %s",
+                  c->text, c->valid ? "invalid" : "valid");
+}
+END_TEST
+
+Suite *info_suite(void)
+{
+    Suite *s = suite_create("info");
+    TCase *check = tcase_create("check");
+    TCase *json = tcase_create("json");
+    TCase *watch;
+
+    watch = tq_tcase_if(s, "watch", tq_caps.have_ss, 2,
+                        "ss (iproute2) is needed to measure the queue: make "
+                        "deps");
+    if (watch != NULL) {
+        tcase_set_timeout(watch, 60);
+        tcase_add_test(
+            watch,
+            watch_shows_the_queue_ss_shows_for_a_listener_of_another_process);
+        tcase_add_test(
+            watch, watch_json_gives_the_queue_ss_shows_and_the_host_counters);
+    }
+
+    tcase_set_timeout(check, 60);
+    tcase_add_test(check,
+                   watch_without_listener_exits_1_and_says_why_on_stderr);
+    tcase_add_test(
+        check, check_exits_3_and_prints_the_fix_when_the_backlog_is_clamped);
+    tcase_add_test(check, check_exits_0_when_nothing_is_clamped);
+    suite_add_tcase(s, check);
+
+    tcase_set_timeout(json, 60);
+    tcase_add_loop_test(json, json_output_is_one_valid_object_per_line, 0,
+                        (int)(sizeof json_cases / sizeof json_cases[0]));
+    tcase_add_loop_test(
+        json, json_validator_refuses_what_is_not_json, 0,
+        (int)(sizeof validator_cases / sizeof validator_cases[0]));
+    suite_add_tcase(s, json);
+    return s;
+}
