@@ -64,12 +64,12 @@ endif
 
 LIB_SRCS := lib/tcpq.c lib/io.c lib/parse.c $(OS_SRC)
 LIB_OBJS := $(LIB_SRCS:.c=.o)
-LIB_HDRS := include/tcpq.h lib/tcpq_internal.h $(wildcard lib/os_bsd_common.h)
+LIB_HDRS := include/tcpq.h $(wildcard lib/*.h)
 EXAMPLES := examples/tcpq-info examples/echo-server examples/echo-client
 TEST_SRCS := $(wildcard tests/check_*.c)
 TEST_BIN := tests/check_tcpq
 
-.PHONY: all lib examples demo check deps bench-syscalls install install-lib install-bin \
+.PHONY: all lib examples demo check deps bench bench-syscalls install install-lib install-bin \
         install-includes install-pc uninstall clean format
 
 all: lib examples
@@ -93,7 +93,7 @@ lib/$(SHARED_NAME): $(LIB_OBJS)
 examples: $(EXAMPLES)
 
 # The examples link the static library so that they run from the tree.
-examples/%: examples/%.c include/tcpq.h lib/libtcpq.a
+examples/%: examples/%.c include/tcpq.h $(wildcard examples/*.h) lib/libtcpq.a
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ lib/libtcpq.a -lpthread $(LDFLAGS)
 
@@ -113,29 +113,35 @@ check: all $(TEST_BIN)
 	$(Q)CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/downstream.sh
 	$(Q)./$(TEST_BIN)
 
-# Debian build and test dependencies (sudo when not root).
+# Debian build and test dependencies (sudo when not root): ss, nstat and
+# nft measure the kernel's queues in the tests; strace and gnuplot serve
+# make bench.
+DEB_DEPS := build-essential pkg-config check iproute2 nftables strace \
+            gnuplot-nox
+
 deps:
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	command -v apt-get >/dev/null || { echo "make deps: no apt-get; install a C compiler, make, pkg-config, Check, iproute2 (ss) and nftables by hand"; exit 1; }; \
 	$$SUDO apt-get update -qq && \
-	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq build-essential pkg-config check iproute2 >/dev/null && \
-	echo "make deps: build-essential pkg-config check iproute2 installed"
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_DEPS) >/dev/null && \
+	echo "make deps: $(DEB_DEPS) installed"
 
 # ---- benchmarks ------------------------------------------------------------
-bench/syscalls: bench/syscalls.c include/tcpq.h lib/libtcpq.a
+BENCHES := bench/burst bench/io bench/accept bench/setup bench/syscalls
+
+bench/%: bench/%.c include/tcpq.h lib/libtcpq.a
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ lib/libtcpq.a $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ lib/libtcpq.a -lpthread -lm $(LDFLAGS)
+
+# ratios measured side by side in one run; not part of make check
+bench: $(BENCHES)
+	$(Q)sh bench/run.sh
 
 # what one call costs with data ready: counted by strace
 bench-syscalls: bench/syscalls
 	$(Q)sh bench/syscalls.sh bench/syscalls
 
 # ---- install -------------------------------------------------------------
-libtcpq.pc: libtcpq.pc.in include/tcpq.h
-	$(say) GEN $@
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 install: install-lib install-includes install-pc install-bin
 
@@ -156,9 +162,13 @@ install-includes:
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(INCLUDEDIR)
 	$(Q)$(INSTALL) -m 644 include/tcpq.h $(DESTDIR)$(INCLUDEDIR)/tcpq.h
 
-install-pc: libtcpq.pc
+# generated at install time, so it always names this install's directories
+install-pc: libtcpq.pc.in include/tcpq.h
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(PKGCONFIGDIR)
-	$(Q)$(INSTALL) -m 644 libtcpq.pc $(DESTDIR)$(PKGCONFIGDIR)/libtcpq.pc
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' libtcpq.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libtcpq.pc
+	$(Q)chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libtcpq.pc
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(LIBDIR)/libtcpq.a $(DESTDIR)$(LIBDIR)/$(SHARED_NAME) \
@@ -169,7 +179,7 @@ uninstall:
 
 clean:
 	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib \
-	    libtcpq.pc $(EXAMPLES) $(TEST_BIN)
+	    $(EXAMPLES) $(TEST_BIN) $(BENCHES)
 
 format:
 	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c

@@ -81,7 +81,7 @@ int tcpq__os_backlog_in_force(int fd)
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0 ||
         len <
             offsetof(struct tcp_info, tcpi_sacked) + sizeof info.tcpi_sacked ||
-        info.tcpi_state != 10 /* TCP_LISTEN */)
+        info.tcpi_state != TCP_LISTEN)
         return -1;
     /* tcp_get_info(): on a listener tcpi_sacked is sk_max_ack_backlog */
     return info.tcpi_sacked > (unsigned)0x7fffffff ? -1 : (int)info.tcpi_sacked;
@@ -131,8 +131,7 @@ int tcpq__os_is_idle(int fd)
     memset(&info, 0, sizeof info);
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0 || len < 1)
         return -1;
-    return info.tcpi_state == 7 /* TCP_CLOSE */ ||
-           info.tcpi_state == 10 /* TCP_LISTEN */;
+    return info.tcpi_state == TCP_CLOSE || info.tcpi_state == TCP_LISTEN;
 }
 
 int tcpq__os_accept_queue_capacity(int backlog)
