@@ -28,6 +28,15 @@ long long tcpq__now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* The start of an operation. CLOCK_MONOTONIC, not the cheaper
+   CLOCK_MONOTONIC_COARSE: the coarse clock was seen lagging by more than
+   its resolution here (4.6 ms at HZ=250 under a VM), which would let an
+   EINTR-shortened timeout fire early. Read from the vDSO: no system call. */
+static long long start_ns(void)
+{
+    return tcpq__now_ns();
+}
+
 int tcpq__wait(int fd, short events, long long deadline_ns)
 {
     for (;;) {
@@ -57,13 +66,13 @@ int tcpq__wait(int fd, short events, long long deadline_ns)
 /* The deadline of an operation that started at start_ns under the
    descriptor's timeout `name` (SO_RCVTIMEO/SO_SNDTIMEO): -1 when there
    is none (blocking mode). */
-static int deadline_of(int fd, int name, long long start_ns, long long *out)
+static int deadline_of(int fd, int name, long long started, long long *out)
 {
     int ms;
 
     if (tcpq__timeout_ms(fd, name, &ms) < 0)
         return -1;
-    *out = ms == 0 ? -1 : start_ns + (long long)ms * 1000000LL;
+    *out = ms == 0 ? -1 : started + (long long)ms * 1000000LL;
     return 0;
 }
 
@@ -78,7 +87,7 @@ static int is_nonblocking(int fd)
 
 /* After the first recv() failed with err: EAGAIN is a timeout unless the
    descriptor is non-blocking; EINTR is retried with the remaining time. */
-static ssize_t recv_slow(int fd, void *buf, size_t len, long long start_ns,
+static ssize_t recv_slow(int fd, void *buf, size_t len, long long start,
                          int err)
 {
     long long deadline;
@@ -97,7 +106,7 @@ static ssize_t recv_slow(int fd, void *buf, size_t len, long long start_ns,
     }
     if (nonblocking) {
         deadline = 0; /* never wait */
-    } else if (deadline_of(fd, SO_RCVTIMEO, start_ns, &deadline) < 0) {
+    } else if (deadline_of(fd, SO_RCVTIMEO, start, &deadline) < 0) {
         return -1;
     }
     for (;;) {
@@ -124,7 +133,7 @@ static ssize_t recv_slow(int fd, void *buf, size_t len, long long start_ns,
 
 ssize_t tcpq_recv(int fd, void *buf, size_t len)
 {
-    long long start_ns;
+    long long start;
     ssize_t n;
 
     if (fd < 0) {
@@ -135,11 +144,11 @@ ssize_t tcpq_recv(int fd, void *buf, size_t len)
         errno = EINVAL;
         return -1;
     }
-    start_ns = tcpq__now_ns();
+    start = start_ns();
     n = recv(fd, buf, len, 0);
     if (n >= 0)
         return n;
-    return recv_slow(fd, buf, len, start_ns, errno);
+    return recv_slow(fd, buf, len, start, errno);
 }
 
 /* ---- send_all ----------------------------------------------------------- */
@@ -157,7 +166,7 @@ static ssize_t send_nosignal(int fd, const char *buf, size_t len, int flags)
 int tcpq_send_all_ex(int fd, const void *buf, size_t len, size_t *sent_out)
 {
     const char *p = buf;
-    long long start_ns, deadline = -1;
+    long long start, deadline = -1;
     size_t sent = 0;
     ssize_t n;
     int err = 0, nonblocking;
@@ -174,7 +183,7 @@ int tcpq_send_all_ex(int fd, const void *buf, size_t len, size_t *sent_out)
     }
     if (len == 0)
         return 0; /* nothing to send, nothing to wait for */
-    start_ns = tcpq__now_ns();
+    start = start_ns();
     n = send_nosignal(fd, p, len, 0);
     if (n >= 0 && (size_t)n == len) {
         if (sent_out != NULL)
@@ -190,8 +199,7 @@ int tcpq_send_all_ex(int fd, const void *buf, size_t len, size_t *sent_out)
         goto fail;
     nonblocking = is_nonblocking(fd);
     if (nonblocking < 0 ||
-        (!nonblocking &&
-         deadline_of(fd, SO_SNDTIMEO, start_ns, &deadline) < 0)) {
+        (!nonblocking && deadline_of(fd, SO_SNDTIMEO, start, &deadline) < 0)) {
         err = errno;
         goto fail;
     }
@@ -279,7 +287,7 @@ fail : {
 
 int tcpq_accept(int lfd, struct sockaddr *addr, socklen_t *addrlen)
 {
-    long long start_ns, deadline = 0;
+    long long start, deadline = 0;
     int nonblocking, fd;
 
     if (lfd < 0) {
@@ -293,12 +301,12 @@ int tcpq_accept(int lfd, struct sockaddr *addr, socklen_t *addrlen)
     nonblocking = is_nonblocking(lfd);
     if (nonblocking < 0)
         return -1;
-    start_ns = tcpq__now_ns();
+    start = start_ns();
 #if !defined(__linux__)
     /* only Linux bounds accept() by SO_RCVTIMEO: wait here first */
     if (!nonblocking) {
         int ready;
-        if (deadline_of(lfd, SO_RCVTIMEO, start_ns, &deadline) < 0)
+        if (deadline_of(lfd, SO_RCVTIMEO, start, &deadline) < 0)
             return -1;
         ready = deadline < 0 ? 1 : tcpq__wait(lfd, POLLIN, deadline);
         if (ready <= 0) {
@@ -319,7 +327,7 @@ int tcpq_accept(int lfd, struct sockaddr *addr, socklen_t *addrlen)
     if (errno != EINTR)
         return -1;
     /* EINTR: retried with the remaining time */
-    if (!nonblocking && deadline_of(lfd, SO_RCVTIMEO, start_ns, &deadline) < 0)
+    if (!nonblocking && deadline_of(lfd, SO_RCVTIMEO, start, &deadline) < 0)
         return -1;
     for (;;) {
         if (!nonblocking) {

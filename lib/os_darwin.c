@@ -14,7 +14,7 @@ const struct tcpq__os_names tcpq__os = {
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
 {
     tcpq__limits_unknown(out, "darwin", TCPQ_QUEUE_SINGLE);
-    if (want & TCPQ__LIM_BACKLOG)
+    if (want & (TCPQ__LIM_BACKLOG | TCPQ__LIM_LISTEN))
         limits_somaxconn(out, "kern.ipc.somaxconn", NULL);
     if (want & TCPQ__LIM_BUFFERS)
         out->rmem_max = out->wmem_max = sysctl_int("kern.ipc.maxsockbuf");

@@ -19,7 +19,7 @@ const struct tcpq__os_names tcpq__os = {"kern.ipc.soacceptqueue",
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
 {
     tcpq__limits_unknown(out, "freebsd", TCPQ_QUEUE_SPLIT);
-    if (want & TCPQ__LIM_BACKLOG) {
+    if (want & (TCPQ__LIM_BACKLOG | TCPQ__LIM_LISTEN)) {
         limits_somaxconn(out, "kern.ipc.soacceptqueue", "kern.ipc.somaxconn");
         out->max_syn_backlog = sysctl_int("net.inet.tcp.syncache.cachelimit");
         out->syncookies = sysctl_int("net.inet.tcp.syncookies");

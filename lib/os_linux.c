@@ -62,6 +62,13 @@ void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
         read_or_unknown("/proc/sys/net/ipv4/tcp_abort_on_overflow",
                         &out->abort_on_overflow);
     }
+    if ((want & TCPQ__LIM_LISTEN) && !(want & TCPQ__LIM_BACKLOG)) {
+        /* the backlog is read back with TCP_INFO: no somaxconn needed */
+        read_or_unknown("/proc/sys/net/ipv4/tcp_syncookies", &out->syncookies);
+        if (out->syncookies == 0) /* M matters only without cookies */
+            read_or_unknown("/proc/sys/net/ipv4/tcp_max_syn_backlog",
+                            &out->max_syn_backlog);
+    }
     if (want & TCPQ__LIM_BUFFERS) {
         read_or_unknown("/proc/sys/net/core/rmem_default", &out->rmem_default);
         read_or_unknown("/proc/sys/net/core/rmem_max", &out->rmem_max);

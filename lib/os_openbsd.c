@@ -13,7 +13,7 @@ const struct tcpq__os_names tcpq__os = {"kern.somaxconn", NULL, NULL, NULL, 1,
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
 {
     tcpq__limits_unknown(out, "openbsd", TCPQ_QUEUE_SPLIT);
-    if (want & TCPQ__LIM_BACKLOG) {
+    if (want & (TCPQ__LIM_BACKLOG | TCPQ__LIM_LISTEN)) {
         int mib[2] = {CTL_KERN, KERN_SOMAXCONN};
         int value = -1;
         size_t len = sizeof value;

@@ -104,11 +104,13 @@ static void compose_warnings(struct tcpq_report *r, int backlog_read_back,
     if (r->warnings & TCPQ_WARN_BACKLOG_CLAMPED)
         append_clamp(r, "backlog", r->backlog_requested, r->backlog,
                      tcpq__os.somaxconn);
-    if (r->warnings & TCPQ_WARN_LIMITS_COMPILED)
-        append(r, "%s unreadable: compile-time SOMAXCONN %d assumed%s",
+    if ((r->warnings & TCPQ_WARN_LIMITS_COMPILED) && backlog_read_back)
+        append(r, "runtime limits unreadable: SYN-queue capacity unknown "
+                  "(the backlog was read back from the kernel)");
+    else if (r->warnings & TCPQ_WARN_LIMITS_COMPILED)
+        append(r, "%s unreadable: compile-time SOMAXCONN %d assumed",
                tcpq__os.somaxconn ? tcpq__os.somaxconn : "the backlog cap",
-               SOMAXCONN,
-               backlog_read_back ? " (backlog read back from the kernel)" : "");
+               SOMAXCONN);
     if ((r->warnings & TCPQ_WARN_SYNCOOKIES_OFF) && tcpq__os.syncookies)
         append(r, "%s=%d: SYNs past the SYN queue (%d) are dropped; %s %s=1",
                tcpq__os.syncookies, syncookies, r->syn_queue_capacity,
@@ -573,39 +575,44 @@ static int socket_family(int fd)
     return ss.ss_family;
 }
 
-/* Everything after the checks; `bind_flags_done` when the caller set the
+/* Everything after the checks; `fresh` when the caller made and bound the
    bind-time options itself (open_listener, before bind). */
-static int listen_checked(int fd, const struct tcpq_options *opt,
-                          int bind_flags_done, struct tcpq_report *r)
+static int listen_checked(int fd, const struct tcpq_options *opt, int fresh,
+                          struct tcpq_report *r)
 {
     struct tcpq_limits lim;
-    int wanted, in_force, read_back;
+    int wanted, in_force, read_back, unreadable;
 
-    if (tcpq__os_is_idle(fd) == 0 || is_connected(fd))
+    if (!fresh && (tcpq__os_is_idle(fd) == 0 || is_connected(fd)))
         return fail(r, EISCONN,
                     "listen fd %d: the socket is connected or connecting", fd);
-    tcpq__os_limits(&lim, TCPQ__LIM_BACKLOG);
-    if (lim.somaxconn_runtime)
+    tcpq__os_limits(&lim, TCPQ__LIM_LISTEN);
+    if (lim.somaxconn_runtime == 1)
         wanted = opt->backlog <= 0 || opt->backlog > lim.somaxconn
                      ? lim.somaxconn
                      : opt->backlog;
-    else /* cap unknown: let the kernel clamp, then read back what it did */
+    else /* cap not read: the kernel clamps, and we read back what it did */
         wanted = opt->backlog <= 0 ? INT_MAX : opt->backlog;
 
     if (apply_buffers(fd, opt, r) < 0)
         return -1;
-    if (!bind_flags_done && !is_bound(fd) &&
+    if (!fresh && !is_bound(fd) &&
         apply_bind_flags(fd, socket_family(fd), 0, opt->flags, r) < 0)
         return -1;
-    if (apply_socket_flags(fd, opt->flags, r) < 0 || apply_mode(fd, opt, r) < 0)
+    if (apply_socket_flags(fd, opt->flags, r) < 0)
+        return -1;
+    /* a socket just made is blocking with no timeouts already */
+    if ((!fresh || opt->mode != TCPQ_BLOCKING) && apply_mode(fd, opt, r) < 0)
         return -1;
     if (listen(fd, wanted) < 0)
         return fail(r, errno, "listen fd %d backlog %d", fd, wanted);
 
     read_back = tcpq__os_backlog_in_force(fd);
     in_force = read_back;
-    if (in_force < 0) /* the kernel does not tell: our clamp, or a guess */
-        in_force = wanted < lim.somaxconn ? wanted : lim.somaxconn;
+    if (in_force < 0) { /* the kernel does not tell: our clamp, or a guess */
+        int cap = lim.somaxconn >= 0 ? lim.somaxconn : SOMAXCONN;
+        in_force = wanted < cap ? wanted : cap;
+    }
     if (r == NULL)
         return 0;
     r->backlog_requested = opt->backlog;
@@ -615,7 +622,10 @@ static int listen_checked(int fd, const struct tcpq_options *opt,
     report_local_address(fd, r);
     if (opt->backlog > 0 && in_force < opt->backlog)
         warn(r, TCPQ_WARN_BACKLOG_CLAMPED);
-    if (!lim.somaxconn_runtime)
+    /* the cap unreadable, or (where it is read back) the SYN-queue rules */
+    unreadable = lim.somaxconn_runtime == 0 ||
+                 (tcpq__os.syncookies != NULL && lim.syncookies < 0);
+    if (unreadable)
         warn(r, TCPQ_WARN_LIMITS_COMPILED);
     if (lim.syncookies == 0 && tcpq__os.syncookies != NULL)
         warn(r, TCPQ_WARN_SYNCOOKIES_OFF);
@@ -729,7 +739,7 @@ static int listen_on(const struct addrinfo *ai, int dual_stack,
         fail(r, errno, "bind %s", where);
         goto fail;
     }
-    if (listen_checked(fd, opt, 1, r) < 0)
+    if (listen_checked(fd, opt, 1, r) < 0) /* fresh: made and bound here */
         goto fail;
     return fd;
 fail:

@@ -49,6 +49,10 @@ int tcpq__wait(int fd, short events, long long deadline_ns);
    buffer sysctls and set_buffers() does not read the queue ones. */
 #define TCPQ__LIM_BACKLOG 1u /* somaxconn, syncookies, max_syn_backlog */
 #define TCPQ__LIM_BUFFERS 2u /* rmem_*, wmem_*, tcp_rmem, tcp_wmem */
+#define TCPQ__LIM_LISTEN                                                       \
+    4u /* what tcpq_listen needs: where the kernel                             \
+          tells the backlog back (Linux), only the                             \
+          SYN-queue figures; elsewhere as BACKLOG */
 #define TCPQ__LIM_ALL 0xffu
 
 /* tcpq.c: every figure -1, os and queue_model set. */
