@@ -69,7 +69,8 @@ EXAMPLES := examples/tcpq-info examples/echo-server examples/echo-client
 TEST_SRCS := $(wildcard tests/check_*.c)
 TEST_BIN := tests/check_tcpq
 
-.PHONY: all lib examples demo check deps bench bench-syscalls install install-lib install-bin \
+.PHONY: all lib examples demo check check-asan check-valgrind fuzz check-all \
+        deps bench bench-syscalls install install-lib install-bin \
         install-includes install-pc uninstall clean format
 
 all: lib examples
@@ -113,11 +114,51 @@ check: all $(TEST_BIN)
 	$(Q)CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/downstream.sh
 	$(Q)./$(TEST_BIN)
 
+# ---- hardening: sanitizers, valgrind, fuzzing ---------------------------
+# Each rebuilds the tree with its own flags and cleans up after itself.
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := procfs netstat
+
+# the whole suite under AddressSanitizer + UBSan, in one process so that no
+# report is lost in a forked child
+check-asan:
+	$(Q)$(MAKE) -s clean
+	$(Q)$(MAKE) -s CC=clang CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all $(TEST_BIN)
+	$(Q)CK_FORK=no ./$(TEST_BIN)
+	$(Q)$(MAKE) -s clean
+
+check-valgrind:
+	$(Q)$(MAKE) -s clean
+	$(Q)$(MAKE) -s CFLAGS="-O0 -g" all $(TEST_BIN)
+	$(Q)CK_FORK=no valgrind -q --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 ./$(TEST_BIN)
+	$(Q)$(MAKE) -s clean
+
+# libFuzzer on every parser of kernel text, FUZZ_SECONDS each, on a copy of
+# the committed seed corpus
+fuzz:
+	$(Q)for t in $(FUZZ_TARGETS); do \
+	    clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined \
+	        -Iinclude -Ilib tests/fuzz/fuzz_$$t.c lib/parse.c -o tests/fuzz/fuzz_$$t || exit 1; \
+	    work=$$(mktemp -d) && cp tests/fuzz/corpus/$$t/* "$$work"/ && \
+	    ./tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -artifact_prefix="$$work/" "$$work" > "$$work.log" 2>&1; \
+	    rc=$$?; tail -n 1 "$$work.log"; \
+	    if [ $$rc -ne 0 ]; then tail -n 40 "$$work.log"; rm -rf "$$work" "$$work.log"; \
+	        echo "fuzz: $$t FAILED"; exit 1; fi; \
+	    rm -rf "$$work" "$$work.log"; \
+	    echo "fuzz: $$t ran $(FUZZ_SECONDS) s without a crash"; \
+	done
+
+check-all: check check-asan check-valgrind fuzz
+
 # Debian build and test dependencies (sudo when not root): ss, nstat and
 # nft measure the kernel's queues in the tests; strace and gnuplot serve
 # make bench.
 DEB_DEPS := build-essential pkg-config check iproute2 nftables strace \
-            gnuplot-nox
+            gnuplot-nox clang valgrind
 
 deps:
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -179,7 +220,8 @@ uninstall:
 
 clean:
 	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib \
-	    $(EXAMPLES) $(TEST_BIN) $(BENCHES)
+	    $(EXAMPLES) $(TEST_BIN) $(BENCHES) \
+	    $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%)
 
 format:
 	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c
