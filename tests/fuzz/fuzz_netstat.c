@@ -11,8 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char *const names[] = {"ListenOverflows", "ListenDrops",
                                         "SyncookiesSent"};
     long long out[3];
-    int found = tcpq__parse_netstat((const char *)data, size, "TcpExt", names,
-                                    3, out);
+    int found =
+        tcpq__parse_netstat((const char *)data, size, "TcpExt", names, 3, out);
     int i, known = 0;
 
     for (i = 0; i < 3; i++) {
