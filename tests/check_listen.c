@@ -151,18 +151,10 @@ static const struct syn_case syn_cases[] = {
 
 static int count_syn_recv(int port)
 {
-    char cmd[160], line[256];
-    FILE *p;
-    int count = 0;
+    char filter[64];
 
-    snprintf(cmd, sizeof cmd,
-             "ss -Htn state syn-recv '( sport = :%d )' 2>/dev/null", port);
-    p = popen(cmd, "r");
-    if (p == NULL)
-        return -1;
-    while (fgets(line, sizeof line, p) != NULL)
-        count++;
-    return pclose(p) == 0 ? count : -1;
+    snprintf(filter, sizeof filter, "state syn-recv '( sport = :%d )'", port);
+    return tq_ss_count(filter);
 }
 
 static int syn_queue_in_namespace(void *arg, char *why, size_t cap)

@@ -9,19 +9,9 @@
 
 #include "check_tcpq.h"
 
-static struct tcpq_options mode_options(enum tcpq_mode mode, int timeout_ms)
-{
-    struct tcpq_options opt;
-
-    memset(&opt, 0, sizeof opt);
-    opt.mode = mode;
-    opt.timeout_ms = timeout_ms;
-    return opt;
-}
-
 START_TEST(timeout_mode_plain_recv_waits_at_least_the_timeout)
 {
-    struct tcpq_options opt = mode_options(TCPQ_TIMEOUT, 200);
+    struct tcpq_options opt = tq_mode_options(TCPQ_TIMEOUT, 200);
     int client, server;
     char byte;
     double start, elapsed;
@@ -44,7 +34,7 @@ END_TEST
 
 START_TEST(nonblocking_plain_recv_fails_at_once)
 {
-    struct tcpq_options opt = mode_options(TCPQ_NONBLOCKING, 0);
+    struct tcpq_options opt = tq_mode_options(TCPQ_NONBLOCKING, 0);
     int client, server;
     char byte;
     double start, elapsed;
@@ -66,14 +56,14 @@ END_TEST
 
 START_TEST(blocking_mode_clears_timeout_and_nonblock)
 {
-    struct tcpq_options opt = mode_options(TCPQ_TIMEOUT, 300);
+    struct tcpq_options opt = tq_mode_options(TCPQ_TIMEOUT, 300);
     struct timeval tv;
     socklen_t len = sizeof tv;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
     ck_assert_int_eq(tcpq_set_timeout_mode(fd, &opt), 0);
     ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
-    opt = mode_options(TCPQ_BLOCKING, 0);
+    opt = tq_mode_options(TCPQ_BLOCKING, 0);
     ck_assert_int_eq(tcpq_set_timeout_mode(fd, &opt), 0);
     ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len), 0);
     ck_assert(tv.tv_sec == 0 && tv.tv_usec == 0);
@@ -99,7 +89,7 @@ static const struct {
 START_TEST(get_reads_back_what_set_put)
 {
     struct tcpq_options opt =
-        mode_options(round_trips[_i].mode, round_trips[_i].timeout_ms);
+        tq_mode_options(round_trips[_i].mode, round_trips[_i].timeout_ms);
     enum tcpq_mode mode = (enum tcpq_mode) - 1;
     int ms = -1;
     int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -131,7 +121,7 @@ END_TEST
 
 START_TEST(listener_mode_is_applied_before_listen)
 {
-    struct tcpq_options opt = mode_options(TCPQ_TIMEOUT, 150);
+    struct tcpq_options opt = tq_mode_options(TCPQ_TIMEOUT, 150);
     struct tcpq_report rep;
     enum tcpq_mode mode;
     int ms, fd, accepted;

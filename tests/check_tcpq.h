@@ -65,6 +65,8 @@ long tq_read_long(const char *path);
 int tq_open_fds(void); /* entries in /proc/self/fd */
 int tq_tcpi_listen(int fd, int *queued, int *backlog); /* TCP_INFO */
 int tq_ss_listen(int port, int *recv_q, int *send_q);  /* ss -ltn */
+int tq_ss_count(const char *filter); /* lines of ss -Htn FILTER, or -1 */
+struct tcpq_options tq_mode_options(enum tcpq_mode mode, int timeout_ms);
 int tq_port_of(int fd);
 int tq_connect_nb(int port); /* 127.0.0.1:port */
 int tq_connected_pair(int *client, int *server, int *listener);

@@ -291,6 +291,31 @@ int tq_ss_listen(int port, int *recv_q, int *send_q)
     return found;
 }
 
+struct tcpq_options tq_mode_options(enum tcpq_mode mode, int timeout_ms)
+{
+    struct tcpq_options opt;
+
+    memset(&opt, 0, sizeof opt);
+    opt.mode = mode;
+    opt.timeout_ms = timeout_ms;
+    return opt;
+}
+
+int tq_ss_count(const char *filter)
+{
+    char cmd[192], line[256];
+    FILE *p;
+    int count = 0;
+
+    snprintf(cmd, sizeof cmd, "ss -Htn %s 2>/dev/null", filter);
+    p = popen(cmd, "r");
+    if (p == NULL)
+        return -1;
+    while (fgets(line, sizeof line, p) != NULL)
+        count++;
+    return pclose(p) == 0 ? count : -1;
+}
+
 int tq_port_of(int fd)
 {
     struct sockaddr_storage ss;
