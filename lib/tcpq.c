@@ -668,10 +668,10 @@ static int check_port(const char *port, struct tcpq_report *r)
     for (p = port; *p >= '0' && *p <= '9'; p++) {
         value = value * 10 + (*p - '0');
         if (value > 65535)
-            return fail(r, EINVAL, "port %s out of range 0..65535", port);
+            return fail(r, EINVAL, "port %.16s out of range 0..65535", port);
     }
     if (p == port || *p != '\0')
-        return fail(r, EINVAL, "port \"%s\" is neither 0..65535 nor a name",
+        return fail(r, EINVAL, "port \"%.16s\" is neither 0..65535 nor a name",
                     port);
     return 1;
 }
@@ -773,7 +773,8 @@ static int resolve(const char *host, const char *port, int passive,
         char text[128];
         if (r != NULL)
             snprintf(r->message, sizeof r->message,
-                     "getaddrinfo %s port %s: %s", host ? host : "(any)", port,
+                     "getaddrinfo %.100s port %.16s: %s", host ? host : "(any)",
+                     port,
                      gai == EAI_SYSTEM ? error_text(err, text, sizeof text)
                                        : gai_strerror(gai));
         errno = err;

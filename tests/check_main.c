@@ -22,7 +22,7 @@ int main(void)
     srunner_add_suite(runner, listen_suite());
     srunner_add_suite(runner, buffers_suite());
     srunner_add_suite(runner, modes_suite());
-    srunner_add_suite(runner, errors_suite());
+    srunner_add_suite(runner, bad_input_suite());
     srunner_add_suite(runner, io_suite());
     srunner_add_suite(runner, info_suite());
     srunner_add_suite(runner, queue_suite());

@@ -14,7 +14,7 @@ Suite *limits_suite(void);
 Suite *listen_suite(void);
 Suite *buffers_suite(void);
 Suite *modes_suite(void);
-Suite *errors_suite(void);
+Suite *bad_input_suite(void);
 Suite *io_suite(void);
 Suite *info_suite(void);
 Suite *queue_suite(void);

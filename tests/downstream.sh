@@ -39,6 +39,15 @@ if command -v nm >/dev/null 2>&1; then
         exit 1
     fi
 fi
+# hardened: full RELRO (read-only GOT, bound now), stack canaries, fortify
+if command -v readelf >/dev/null 2>&1; then
+    so="$stage/usr/lib/libtcpq.so"
+    readelf -lW "$so" | grep -q GNU_RELRO || { echo "downstream: libtcpq.so has no RELRO" >&2; exit 1; }
+    readelf -dW "$so" | grep -q 'BIND_NOW\|FLAGS.*NOW' || { echo "downstream: libtcpq.so is not linked with -z now" >&2; exit 1; }
+    undefined=$(nm -D --undefined-only "$so")
+    case $undefined in *__stack_chk_fail*) ;; *) echo "downstream: libtcpq.so has no stack protector" >&2; exit 1 ;; esac
+    case $undefined in *_chk*) ;; *) echo "downstream: libtcpq.so is not built with _FORTIFY_SOURCE" >&2; exit 1 ;; esac
+fi
 $MAKE -s uninstall DESTDIR="$stage" PREFIX=/usr >/dev/null
 left=$(find "$stage/usr" -type f 2>/dev/null | wc -l)
 if [ "$left" -ne 0 ]; then

@@ -1,12 +1,15 @@
-/* Bad input: each case fails with a specific errno and a message, changes
-   nothing about the socket, and leaves the count of open descriptors as
-   it was. */
+/* Every malformed argument the public API can receive, in one table: each
+   row fails with its errno (and, where the function has a report, a
+   message), leaves the socket as it was (backlog, buffers, mode and
+   flags, read back from the kernel) and the count of open descriptors
+   unchanged. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/mount.h>
@@ -25,9 +28,36 @@ enum target {
     T_UNIX,
     T_TCP,
     T_CONNECTED,
-    T_CONNECTING
+    T_CONNECTING,
+    T_LISTENER /* listening, backlog 5 */
 };
-enum call { C_LISTEN, C_BUFFERS, C_MODE, C_GET_MODE, C_OPEN };
+enum call {
+    C_LISTEN,
+    C_BUFFERS,
+    C_MODE,
+    C_GET_MODE,
+    C_OPEN,
+    C_CONNECT,
+    C_CONNECT_FINISH,
+    C_ACCEPT,
+    C_ACCEPT_NO_ADDRLEN,
+    C_RECV,
+    C_RECV_NULL,
+    C_SEND_ALL,
+    C_SEND_ALL_NULL,
+    C_SEND_ALL_EX,
+    C_QUEUE_STATS,
+    C_QUEUE_STATS_NULL,
+    C_GET_LIMITS_NULL
+};
+
+/* the calls that take a report, so that a message is expected */
+static int has_report(enum call c)
+{
+    return c == C_LISTEN || c == C_BUFFERS || c == C_OPEN || c == C_CONNECT;
+}
+
+static char long_text[1001]; /* 1000 characters: longer than any field */
 
 struct bad_case {
     const char *name;
@@ -93,6 +123,61 @@ static const struct bad_case bad_cases[] = {
      "no-such-service-tcpq", EINVAL, "getaddrinfo"},
     {"bad option to open_listener", C_OPEN, T_NONE, OPT(0, -1, 0, 0, 0, 0),
      "127.0.0.1", "0", EINVAL, "rcvbuf -1"},
+    {"1000-digit port", C_OPEN, T_NONE, GOOD, "127.0.0.1", long_text, EINVAL,
+     "port"},
+    /* on a listener: its backlog must survive a refused call */
+    {"listener: unknown flag", C_LISTEN, T_LISTENER,
+     OPT(100, 0, 0, 0, 0, 1u << 9), 0, 0, EINVAL, "unknown flag bits"},
+    {"listener: negative sndbuf", C_BUFFERS, T_LISTENER,
+     OPT(0, 65536, -1, 0, 0, 0), 0, 0, EINVAL, "sndbuf -1"},
+    {"listener: timeout 0", C_LISTEN, T_LISTENER,
+     OPT(100, 65536, 0, TCPQ_TIMEOUT, 0, 0), 0, 0, EINVAL, "timeout_ms 0"},
+    {"listener: unknown mode", C_MODE, T_LISTENER, OPT(0, 0, 0, 3, 0, 0), 0, 0,
+     EINVAL, NULL},
+    {"get mode pipe", C_GET_MODE, T_PIPE, GOOD, 0, 0, ENOTSOCK, NULL},
+    {"get mode udp", C_GET_MODE, T_UDP, GOOD, 0, 0, EOPNOTSUPP, NULL},
+    /* connect */
+    {"connect host NULL", C_CONNECT, T_NONE, GOOD, NULL, "80", EINVAL,
+     "host NULL"},
+    {"connect port NULL", C_CONNECT, T_NONE, GOOD, "127.0.0.1", NULL, EINVAL,
+     "port NULL"},
+    {"connect port 99999", C_CONNECT, T_NONE, GOOD, "127.0.0.1", "99999",
+     EINVAL, "port 99999"},
+    {"connect negative rcvbuf", C_CONNECT, T_NONE, OPT(0, -1, 0, 0, 0, 0),
+     "127.0.0.1", "9", EINVAL, "rcvbuf -1"},
+    {"connect unknown mode", C_CONNECT, T_NONE, OPT(0, 0, 0, 9, 0, 0),
+     "127.0.0.1", "9", EINVAL, "unknown mode 9"},
+    {"connect timeout 0", C_CONNECT, T_NONE, OPT(0, 0, 0, TCPQ_TIMEOUT, 0, 0),
+     "127.0.0.1", "9", EINVAL, "timeout_ms 0"},
+    {"connect unknown flag", C_CONNECT, T_NONE, OPT(0, 0, 0, 0, 0, 1u << 31),
+     "127.0.0.1", "9", EINVAL, "unknown flag bits"},
+    {"connect_finish fd -1", C_CONNECT_FINISH, T_NONE, GOOD, 0, 0, EBADF, NULL},
+    {"connect_finish timeout -5", C_CONNECT_FINISH, T_TCP, GOOD, 0, 0, EINVAL,
+     NULL},
+    /* accept */
+    {"accept fd -1", C_ACCEPT, T_NONE, GOOD, 0, 0, EBADF, NULL},
+    {"accept pipe", C_ACCEPT, T_PIPE, GOOD, 0, 0, ENOTSOCK, NULL},
+    {"accept not listening", C_ACCEPT, T_TCP, GOOD, 0, 0, EINVAL, NULL},
+    {"accept addr without addrlen", C_ACCEPT_NO_ADDRLEN, T_LISTENER, GOOD, 0, 0,
+     EINVAL, NULL},
+    /* recv and send_all */
+    {"recv fd -1", C_RECV, T_NONE, GOOD, 0, 0, EBADF, NULL},
+    {"recv pipe", C_RECV, T_PIPE, GOOD, 0, 0, ENOTSOCK, NULL},
+    {"recv NULL buffer", C_RECV_NULL, T_CONNECTED, GOOD, 0, 0, EINVAL, NULL},
+    {"send_all fd -1", C_SEND_ALL, T_NONE, GOOD, 0, 0, EBADF, NULL},
+    {"send_all pipe", C_SEND_ALL, T_PIPE, GOOD, 0, 0, ENOTSOCK, NULL},
+    {"send_all NULL buffer", C_SEND_ALL_NULL, T_CONNECTED, GOOD, 0, 0, EINVAL,
+     NULL},
+    {"send_all_ex closed fd", C_SEND_ALL_EX, T_CLOSED, GOOD, 0, 0, EBADF, NULL},
+    /* queue telemetry and limits */
+    {"queue_stats fd -1", C_QUEUE_STATS, T_NONE, GOOD, 0, 0, EBADF, NULL},
+    {"queue_stats pipe", C_QUEUE_STATS, T_PIPE, GOOD, 0, 0, ENOTSOCK, NULL},
+    {"queue_stats udp", C_QUEUE_STATS, T_UDP, GOOD, 0, 0, EOPNOTSUPP, NULL},
+    {"queue_stats not listening", C_QUEUE_STATS, T_TCP, GOOD, 0, 0, EINVAL,
+     NULL},
+    {"queue_stats out NULL", C_QUEUE_STATS_NULL, T_LISTENER, GOOD, 0, 0, EINVAL,
+     NULL},
+    {"get_limits NULL", C_GET_LIMITS_NULL, T_NONE, GOOD, 0, 0, EINVAL, NULL},
 };
 
 static int make_target(enum target t, int *extra)
@@ -125,6 +210,10 @@ static int make_target(enum target t, int *extra)
         *extra = server;
         return fd;
     }
+    case T_LISTENER:
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_eq(listen(fd, 5), 0);
+        return fd;
     case T_CONNECTING: {
         /* a listener whose accept queue is full leaves a connect pending */
         int listener = tcpq_open_listener("127.0.0.1", "0", NULL, NULL);
@@ -147,7 +236,7 @@ static int make_target(enum target t, int *extra)
 
 /* What must not change on a failed call. */
 struct socket_state {
-    int rcvbuf, sndbuf, fl, listening, reuseaddr, nodelay;
+    int rcvbuf, sndbuf, fl, listening, reuseaddr, nodelay, backlog;
     struct timeval rcvtimeo, sndtimeo;
 };
 
@@ -166,6 +255,9 @@ static struct socket_state state_of(int fd)
     st.sndbuf = tq_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
     st.fl = fcntl(fd, F_GETFL);
     st.listening = tq_getsockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN);
+    st.backlog = -1;
+    if (st.listening == 1)
+        tq_tcpi_listen(fd, NULL, &st.backlog);
     return st;
 }
 
@@ -174,9 +266,15 @@ START_TEST(bad_input_fails_cleanly)
     const struct bad_case *c = &bad_cases[_i];
     struct tcpq_report rep;
     struct socket_state before, after;
+    struct tcpq_queue_stats stats;
+    struct sockaddr_storage peer;
     int extra, fd, rc, err, fds_before, fds_after;
     enum tcpq_mode mode;
+    char buf[16] = "0123456789";
+    size_t sent;
     int ms;
+
+    memset(long_text, '7', sizeof long_text - 1);
 
     fd = make_target(c->target, &extra);
     if (c->target == T_NONE)
@@ -194,14 +292,48 @@ START_TEST(bad_input_fails_cleanly)
         break;
     case C_MODE:
         rc = tcpq_set_timeout_mode(fd, &c->opt);
-        rep.message[0] = '\0';
         break;
     case C_GET_MODE:
         rc = tcpq_get_timeout_mode(fd, &mode, &ms);
-        rep.message[0] = '\0';
+        break;
+    case C_OPEN:
+        rc = tcpq_open_listener(c->host, c->port, &c->opt, &rep);
+        break;
+    case C_CONNECT:
+        rc = tcpq_connect(c->host, c->port, &c->opt, &rep);
+        break;
+    case C_CONNECT_FINISH:
+        rc = tcpq_connect_finish(fd, fd < 0 ? 0 : -5);
+        break;
+    case C_ACCEPT:
+        rc = tcpq_accept(fd, NULL, NULL);
+        break;
+    case C_ACCEPT_NO_ADDRLEN:
+        rc = tcpq_accept(fd, (struct sockaddr *)&peer, NULL);
+        break;
+    case C_RECV:
+        rc = (int)tcpq_recv(fd, buf, sizeof buf);
+        break;
+    case C_RECV_NULL:
+        rc = (int)tcpq_recv(fd, NULL, 5);
+        break;
+    case C_SEND_ALL:
+        rc = (int)tcpq_send_all(fd, buf, sizeof buf);
+        break;
+    case C_SEND_ALL_NULL:
+        rc = (int)tcpq_send_all(fd, NULL, 5);
+        break;
+    case C_SEND_ALL_EX:
+        rc = tcpq_send_all_ex(fd, buf, sizeof buf, &sent);
+        break;
+    case C_QUEUE_STATS:
+        rc = tcpq_queue_stats(fd, &stats);
+        break;
+    case C_QUEUE_STATS_NULL:
+        rc = tcpq_queue_stats(fd, NULL);
         break;
     default:
-        rc = tcpq_open_listener(c->host, c->port, &c->opt, &rep);
+        rc = tcpq_get_limits(NULL);
         break;
     }
     err = errno;
@@ -214,7 +346,10 @@ START_TEST(bad_input_fails_cleanly)
     ck_assert_msg(fds_after == fds_before,
                   "%s: %d descriptors before, %d after", c->name, fds_before,
                   fds_after);
-    if (c->call != C_MODE && c->call != C_GET_MODE) {
+    if (has_report(c->call)) {
+        ck_assert_msg(strlen(rep.message) < sizeof rep.message &&
+                          strlen(rep.address) < sizeof rep.address,
+                      "%s: a report string overran its field", c->name);
         ck_assert_msg(memchr(rep.message, '\0', sizeof rep.message) != NULL,
                       "%s: message not terminated", c->name);
         if (strncmp(rep.message, "getaddrinfo", 11) != 0) /* gai text */
@@ -283,6 +418,16 @@ static int unresolvable(void *arg, char *why, size_t cap)
     TQ_REQUIRE(strstr(rep.message, "getaddrinfo no-such-host.invalid") != NULL,
                "message: %s", rep.message);
     TQ_REQUIRE(tq_open_fds() == fds, "descriptor count changed");
+    /* a 1000-character host: the message stays bounded and still says why */
+    memset(long_text, 'h', sizeof long_text - 1);
+    fd = tcpq_connect(long_text, "80", NULL, &rep);
+    TQ_REQUIRE(fd == -1 && errno == EADDRNOTAVAIL,
+               "1000-character host: fd %d errno %d", fd, errno);
+    TQ_REQUIRE(strlen(rep.message) < sizeof rep.message &&
+                   strstr(rep.message, "getaddrinfo hhhh") != NULL &&
+                   strstr(rep.message, gai_strerror(EAI_NONAME)) != NULL,
+               "message: %s", rep.message);
+    TQ_REQUIRE(tq_open_fds() == fds, "descriptor count changed");
     return 0;
 }
 
@@ -309,9 +454,9 @@ START_TEST(success_leaves_errno_alone)
 }
 END_TEST
 
-Suite *errors_suite(void)
+Suite *bad_input_suite(void)
 {
-    Suite *s = suite_create("errors");
+    Suite *s = suite_create("bad_input");
     TCase *tc = tcase_create("bad_input");
     TCase *ns;
 
