@@ -72,7 +72,8 @@ EXAMPLES := examples/tcpq-info examples/echo-server examples/echo-client
 TEST_SRCS := $(wildcard tests/check_*.c)
 TEST_BIN := tests/check_tcpq
 
-.PHONY: all lib examples demo check check-asan check-valgrind fuzz check-all \
+.PHONY: all lib examples demo check check-asan check-valgrind check-tsan fuzz \
+        check-all \
         deps bench bench-syscalls install install-lib install-bin \
         install-includes install-pc uninstall clean format
 
@@ -155,7 +156,19 @@ fuzz:
 	    echo "fuzz: $$t ran $(FUZZ_SECONDS) s without a crash"; \
 	done
 
-check-all: check check-asan check-valgrind fuzz
+# the API from 8 threads at once under ThreadSanitizer; built from the
+# sources into its own binary, so lib/*.o are left alone
+TSAN_CC ?= clang
+TSAN_BIN := tests/stress_tsan
+$(TSAN_BIN): tests/stress_tsan.c $(LIB_SRCS) $(LIB_HDRS)
+	$(say) CC $@
+	$(Q)$(TSAN_CC) $(ALL_CPPFLAGS) $(WARNFLAGS) -g -O1 -fsanitize=thread \
+	    $(LIB_SRCS) tests/stress_tsan.c -o $@ -lpthread
+
+check-tsan: $(TSAN_BIN)
+	$(Q)TSAN_OPTIONS=halt_on_error=1 ./$(TSAN_BIN)
+
+check-all: check check-asan check-valgrind check-tsan fuzz
 
 # Debian build and test dependencies (sudo when not root): ss, nstat and
 # nft measure the kernel's queues in the tests; strace and gnuplot serve
@@ -224,7 +237,7 @@ uninstall:
 clean:
 	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib \
 	    $(EXAMPLES) $(TEST_BIN) $(BENCHES) \
-	    $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%)
+	    $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%) $(TSAN_BIN)
 
 format:
 	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c

@@ -18,6 +18,7 @@ Suite *bad_input_suite(void);
 Suite *io_suite(void);
 Suite *info_suite(void);
 Suite *queue_suite(void);
+Suite *hygiene_suite(void);
 
 /* ---- what this machine lets the tests do (probed once in main) --------- */
 struct tq_caps {
