@@ -73,7 +73,7 @@ TEST_SRCS := $(wildcard tests/check_*.c)
 TEST_BIN := tests/check_tcpq
 
 .PHONY: all lib examples demo check check-asan check-valgrind check-tsan fuzz \
-        check-all \
+        check-all lint matrix \
         deps bench bench-syscalls install install-lib install-bin \
         install-includes install-pc uninstall clean format
 
@@ -168,13 +168,21 @@ $(TSAN_BIN): tests/stress_tsan.c $(LIB_SRCS) $(LIB_HDRS)
 check-tsan: $(TSAN_BIN)
 	$(Q)TSAN_OPTIONS=halt_on_error=1 ./$(TSAN_BIN)
 
-check-all: check check-asan check-valgrind check-tsan fuzz
+# cppcheck and clang-tidy (.clang-tidy), both clean or it fails
+lint:
+	$(Q)sh tests/lint.sh
+
+# -Werror with gcc and clang, musl, the header as C++ and as C89
+matrix:
+	$(Q)sh tests/matrix.sh
+
+check-all: check check-asan check-valgrind check-tsan fuzz lint matrix
 
 # Debian build and test dependencies (sudo when not root): ss, nstat and
 # nft measure the kernel's queues in the tests; strace and gnuplot serve
 # make bench.
 DEB_DEPS := build-essential pkg-config check iproute2 nftables strace \
-            gnuplot-nox clang valgrind
+            gnuplot-nox clang valgrind cppcheck clang-tidy musl-tools
 
 deps:
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \

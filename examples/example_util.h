@@ -82,12 +82,12 @@ static inline int parse_number(const char *text, int allow_suffix, int *out,
             break;
         case 'm':
         case 'M':
-            multiplier = 1024 * 1024;
+            multiplier = 1024LL * 1024;
             cursor++;
             break;
         case 'g':
         case 'G':
-            multiplier = 1024 * 1024 * 1024;
+            multiplier = 1024LL * 1024 * 1024;
             cursor++;
             break;
         default:

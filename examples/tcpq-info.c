@@ -1152,8 +1152,9 @@ static void wait_until(long long deadline_ms, const sigset_t *wait_mask)
 static int watch_port(const struct watch_settings *settings)
 {
     static struct listener list[WATCH_MAX_LISTENERS];
-    const struct timeval receive_timeout = {NETLINK_TIMEOUT_MS / 1000,
-                                            (NETLINK_TIMEOUT_MS % 1000) * 1000};
+    const struct timeval receive_timeout = {
+        NETLINK_TIMEOUT_MS / 1000,
+        (suseconds_t)(NETLINK_TIMEOUT_MS % 1000) * 1000};
     static const int families[] = {AF_INET, AF_INET6};
     struct sigaction action;
     sigset_t blocked;

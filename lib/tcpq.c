@@ -158,6 +158,8 @@ static void report_local_address(int fd, struct tcpq_report *r)
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
 
+    /* POSIX leaves ss unspecified for an unbound socket: read 0, not junk */
+    memset(&ss, 0, sizeof ss);
     if (r != NULL && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
         format_address((struct sockaddr *)&ss, r->address, sizeof r->address);
 }
@@ -219,6 +221,8 @@ static int check_tcp_socket(int fd, struct tcpq_report *r)
     if (type != SOCK_STREAM)
         return fail(r, EOPNOTSUPP, "fd %d is not a TCP socket (type %d)", fd,
                     type);
+    /* POSIX leaves ss unspecified for an unbound socket: read 0, not junk */
+    memset(&ss, 0, sizeof ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
         return fail(r, errno, "getsockname fd %d", fd);
     if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
@@ -260,6 +264,8 @@ static int is_bound(int fd)
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
 
+    /* POSIX leaves ss unspecified for an unbound socket: read 0, not junk */
+    memset(&ss, 0, sizeof ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
         return 0;
     if (ss.ss_family == AF_INET)
@@ -461,7 +467,7 @@ static int apply_mode(int fd, const struct tcpq_options *opt,
         opt->mode == TCPQ_NONBLOCKING ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
     if (opt->mode == TCPQ_TIMEOUT) {
         tv.tv_sec = opt->timeout_ms / 1000;
-        tv.tv_usec = (opt->timeout_ms % 1000) * 1000;
+        tv.tv_usec = (suseconds_t)(opt->timeout_ms % 1000) * 1000;
     }
     if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
         return fail(r, errno, "setsockopt SO_RCVTIMEO");
@@ -570,6 +576,8 @@ static int socket_family(int fd)
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
 
+    /* POSIX leaves ss unspecified for an unbound socket: read 0, not junk */
+    memset(&ss, 0, sizeof ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
         return AF_UNSPEC;
     return ss.ss_family;
@@ -773,7 +781,7 @@ static int resolve(const char *host, const char *port, int passive,
         char text[128];
         if (r != NULL)
             snprintf(r->message, sizeof r->message,
-                     "getaddrinfo %.100s port %.16s: %s", host ? host : "(any)",
+                     "getaddrinfo %.90s port %.16s: %s", host ? host : "(any)",
                      port,
                      gai == EAI_SYSTEM ? error_text(err, text, sizeof text)
                                        : gai_strerror(gai));

@@ -1,0 +1,117 @@
+#!/bin/sh
+# The compiler and libc matrix, built in a temporary directory so that the
+# tree's own objects are never touched: (a) library, examples and tests with
+# -Werror under gcc and clang; (b) library and examples statically against
+# musl, with a tcpq-info smoke run; (c) the public header as C++11; (d) the
+# public header as strict C99 and as C89 (long long allowed).
+set -eu
+cd "$(dirname "$0")/.."
+PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+WARN="-std=c99 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror"
+CPPFLAGS_TREE="-Iinclude -Ilib"
+# -O2: some warnings (maybe-uninitialized, format-truncation) need the
+# optimizer, and CI builds at -O2
+OPT="-O2"
+LIB_SRCS="lib/tcpq.c lib/io.c lib/parse.c lib/os_linux.c"
+EXAMPLE_SRCS=$(ls examples/*.c)
+TEST_SRCS=$(ls tests/check_*.c)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+die() {
+    echo "matrix: $* FAILED" >&2
+    exit 1
+}
+
+# ---- (a) gcc and clang, -Werror ------------------------------------------
+"$PKG_CONFIG" --exists check 2>/dev/null ||
+    die "check framework not found by $PKG_CONFIG (apt-get install check pkg-config);"
+check_cflags=$("$PKG_CONFIG" --cflags check)
+check_libs=$("$PKG_CONFIG" --libs check)
+for cc in gcc clang; do
+    command -v "$cc" >/dev/null 2>&1 || die "$cc -Werror build: $cc not found;"
+    out="$work/$cc"
+    mkdir -p "$out"
+    # the library: this platform's file, plus the generic POSIX fallback
+    # (compiled only: it defines the same symbols as os_linux.c)
+    for src in $LIB_SRCS lib/os_posix.c; do
+        # shellcheck disable=SC2086
+        $cc $WARN $OPT $CPPFLAGS_TREE -fPIC -c "$src" \
+            -o "$out/$(basename "$src" .c).o" || die "$cc -Werror build of $src"
+    done
+    lib_objs=""
+    for src in $LIB_SRCS; do lib_objs="$lib_objs $out/$(basename "$src" .c).o"; done
+    for src in $EXAMPLE_SRCS; do
+        # shellcheck disable=SC2086
+        $cc $WARN $OPT $CPPFLAGS_TREE "$src" $lib_objs -lpthread \
+            -o "$out/$(basename "$src" .c)" || die "$cc -Werror build of $src"
+    done
+    test_objs=""
+    for src in $TEST_SRCS; do
+        obj="$out/$(basename "$src" .c).o"
+        # shellcheck disable=SC2086
+        $cc $WARN $OPT $CPPFLAGS_TREE $check_cflags -c "$src" -o "$obj" ||
+            die "$cc -Werror build of $src"
+        test_objs="$test_objs $obj"
+    done
+    # shellcheck disable=SC2086
+    $cc $test_objs $lib_objs $check_libs -lpthread -o "$out/check_tcpq" ||
+        die "$cc link of the test suite"
+    echo "matrix: $cc -Werror (library, examples, tests) ok"
+done
+
+# ---- (b) musl, static ------------------------------------------------------
+if command -v musl-gcc >/dev/null 2>&1; then
+    out="$work/musl"
+    mkdir -p "$out/kernel-headers"
+    # musl-gcc sees only musl's headers; tcpq-info also needs the kernel's
+    # UAPI headers (linux/inet_diag.h), which libc-neutral linux-libc-dev
+    # ships: offer those three directories alone, after musl's own.
+    multiarch=$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
+    for dir in /usr/include/linux /usr/include/asm-generic; do
+        if [ -d "$dir" ]; then ln -s "$dir" "$out/kernel-headers/"; fi
+    done
+    if [ -d "/usr/include/$multiarch/asm" ]; then
+        ln -s "/usr/include/$multiarch/asm" "$out/kernel-headers/asm"
+    fi
+    lib_objs=""
+    for src in $LIB_SRCS; do
+        obj="$out/$(basename "$src" .c).o"
+        # shellcheck disable=SC2086
+        musl-gcc $WARN $OPT $CPPFLAGS_TREE -c "$src" -o "$obj" ||
+            die "musl-gcc -Werror build of $src"
+        lib_objs="$lib_objs $obj"
+    done
+    for src in $EXAMPLE_SRCS; do
+        # shellcheck disable=SC2086
+        musl-gcc -static $WARN $OPT $CPPFLAGS_TREE -idirafter "$out/kernel-headers" \
+            "$src" $lib_objs -lpthread -o "$out/$(basename "$src" .c)" ||
+            die "musl-gcc -static build of $src"
+    done
+    smoke=$("$out/tcpq-info" --backlog 100) || die "musl tcpq-info --backlog 100 (exit $?)"
+    case $smoke in
+    *"requested 100, effective "*) ;;
+    *) die "musl tcpq-info --backlog 100 printed no effective backlog;" ;;
+    esac
+    echo "matrix: musl-gcc -static (library, examples; tcpq-info --backlog 100 ran) ok"
+    echo "matrix: musl tests NOT built (no Check library for musl)"
+else
+    echo "matrix: musl SKIPPED (apt-get install musl-tools)"
+fi
+
+# ---- (c) the header as C++ ------------------------------------------------
+command -v g++ >/dev/null 2>&1 || die "header as C++11: g++ not found;"
+g++ -x c++ -std=c++11 -Wall -Wextra -pedantic -Werror -fsyntax-only \
+    include/tcpq.h || die "include/tcpq.h as C++11"
+echo "matrix: header as C++11 (g++ -pedantic) ok"
+
+# ---- (d) the header as strict C -------------------------------------------
+gcc -std=c99 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -x c \
+    include/tcpq.h || die "include/tcpq.h as C99"
+echo "matrix: header as C99 (gcc -Wpedantic) ok"
+# C89 with one C99 feature allowed: long long, in the netns counters
+# (struct tcpq_queue_stats, tcpq_listen_counters); nothing else may be C99.
+gcc -std=c89 -pedantic -Wall -Wextra -Wno-long-long -Werror -fsyntax-only \
+    -x c include/tcpq.h || die "include/tcpq.h as C89 (+long long)"
+echo "matrix: header as C89 -pedantic, long long allowed, ok"
