@@ -14,6 +14,7 @@ LIBDIR ?= $(EXEC_PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(EXEC_PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
 INSTALL ?= install
 PKG_CONFIG ?= pkg-config
 
@@ -73,7 +74,7 @@ TEST_SRCS := $(wildcard tests/check_*.c)
 TEST_BIN := tests/check_tcpq
 
 .PHONY: all lib examples demo check check-asan check-valgrind check-tsan fuzz \
-        check-all lint matrix \
+        check-all lint matrix install-man manlint \
         deps bench bench-syscalls install install-lib install-bin \
         install-includes install-pc uninstall clean format
 
@@ -115,6 +116,7 @@ $(TEST_BIN): $(TEST_SRCS) tests/check_tcpq.h lib/libtcpq.a
 	    $(TEST_SRCS) -o $@ lib/libtcpq.a $$($(PKG_CONFIG) --libs check) -lpthread $(LDFLAGS)
 
 check: all $(TEST_BIN)
+	$(Q)sh tests/manlint.sh
 	$(Q)CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/downstream.sh
 	$(Q)./$(TEST_BIN)
 
@@ -168,6 +170,10 @@ $(TSAN_BIN): tests/stress_tsan.c $(LIB_SRCS) $(LIB_HDRS)
 check-tsan: $(TSAN_BIN)
 	$(Q)TSAN_OPTIONS=halt_on_error=1 ./$(TSAN_BIN)
 
+# every man page through mandoc -Tlint (or groff -ww): any warning fails
+manlint:
+	$(Q)sh tests/manlint.sh
+
 # cppcheck and clang-tidy (.clang-tidy), both clean or it fails
 lint:
 	$(Q)sh tests/lint.sh
@@ -182,7 +188,7 @@ check-all: check check-asan check-valgrind check-tsan fuzz lint matrix
 # nft measure the kernel's queues in the tests; strace and gnuplot serve
 # make bench.
 DEB_DEPS := build-essential pkg-config check iproute2 nftables strace \
-            gnuplot-nox clang valgrind cppcheck clang-tidy musl-tools
+            gnuplot-nox clang valgrind cppcheck clang-tidy musl-tools mandoc
 
 deps:
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -208,7 +214,7 @@ bench-syscalls: bench/syscalls
 
 # ---- install -------------------------------------------------------------
 
-install: install-lib install-includes install-pc install-bin
+install: install-lib install-includes install-pc install-bin install-man
 
 install-lib: lib
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(LIBDIR)
@@ -222,6 +228,10 @@ install-lib: lib
 install-bin: examples/tcpq-info
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(BINDIR)
 	$(Q)$(INSTALL) -m 755 examples/tcpq-info $(DESTDIR)$(BINDIR)/tcpq-info
+
+install-man:
+	$(Q)for s in 1 3 7; do $(INSTALL) -d -m 755 $(DESTDIR)$(MANDIR)/man$$s && \
+	    $(INSTALL) -m 644 man/man$$s/*.$$s $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 
 install-includes:
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(INCLUDEDIR)
@@ -239,7 +249,9 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(LIBDIR)/libtcpq.a $(DESTDIR)$(LIBDIR)/$(SHARED_NAME) \
 	    $(DESTDIR)$(LIBDIR)/$(SHARED_MAJOR) $(DESTDIR)$(LIBDIR)/$(SHARED_LINK) \
 	    $(DESTDIR)$(INCLUDEDIR)/tcpq.h $(DESTDIR)$(PKGCONFIGDIR)/libtcpq.pc \
-	    $(DESTDIR)$(BINDIR)/tcpq-info
+	    $(DESTDIR)$(BINDIR)/tcpq-info \
+	    $(DESTDIR)$(MANDIR)/man1/tcpq-info.1 $(DESTDIR)$(MANDIR)/man7/tcpq.7 \
+	    $(DESTDIR)$(MANDIR)/man3/tcpq_*.3
 	@echo "libtcpq removed from $(DESTDIR)$(PREFIX)"
 
 clean:
