@@ -74,7 +74,8 @@ TEST_SRCS := $(wildcard tests/check_*.c)
 TEST_BIN := tests/check_tcpq
 
 .PHONY: all lib examples demo check check-asan check-valgrind check-tsan fuzz \
-        check-all lint matrix install-man manlint \
+        check-all lint matrix install-man manlint dist distcheck \
+        check-downstream \
         deps bench bench-syscalls install install-lib install-bin \
         install-includes install-pc uninstall clean format
 
@@ -170,6 +171,20 @@ $(TSAN_BIN): tests/stress_tsan.c $(LIB_SRCS) $(LIB_HDRS)
 check-tsan: $(TSAN_BIN)
 	$(Q)TSAN_OPTIONS=halt_on_error=1 ./$(TSAN_BIN)
 
+# ---- distribution -------------------------------------------------------------
+# libtcpq-X.Y.Z.tar.gz from the tracked files; distcheck builds, tests,
+# installs and uninstalls it in a temporary directory
+dist:
+	$(Q)MAKE="$(MAKE)" sh tests/dist.sh dist
+
+distcheck:
+	$(Q)MAKE="$(MAKE)" sh tests/dist.sh distcheck
+
+# the make, CMake and Meson consumers in examples/downstream against a
+# staged install, through pkg-config only; pkg-config itself validated
+check-downstream: lib
+	$(Q)CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/downstream_all.sh
+
 # every man page through mandoc -Tlint (or groff -ww): any warning fails
 manlint:
 	$(Q)sh tests/manlint.sh
@@ -188,7 +203,8 @@ check-all: check check-asan check-valgrind check-tsan fuzz lint matrix
 # nft measure the kernel's queues in the tests; strace and gnuplot serve
 # make bench.
 DEB_DEPS := build-essential pkg-config check iproute2 nftables strace \
-            gnuplot-nox clang valgrind cppcheck clang-tidy musl-tools mandoc
+            gnuplot-nox clang valgrind cppcheck clang-tidy musl-tools mandoc \
+            cmake meson ninja-build
 
 deps:
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -257,7 +273,7 @@ uninstall:
 clean:
 	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib \
 	    $(EXAMPLES) $(TEST_BIN) $(BENCHES) \
-	    $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%) $(TSAN_BIN)
+	    $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%) $(TSAN_BIN) libtcpq-*.tar.gz
 
 format:
 	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c

@@ -19,6 +19,7 @@ Suite *io_suite(void);
 Suite *info_suite(void);
 Suite *queue_suite(void);
 Suite *hygiene_suite(void);
+Suite *abi_suite(void);
 
 /* ---- what this machine lets the tests do (probed once in main) --------- */
 struct tq_caps {

@@ -1,0 +1,229 @@
+/* The binary interface of tcpq.h, pinned: the size and offset of every
+   field of every public struct, and the value of every enumerator and
+   TCPQ_* flag and warning bit, against the table below (taken from x86-64
+   Linux, libtcpq 0.1.0).
+
+   Policy. A program built against libtcpq.so.N keeps working with every
+   later libtcpq.so.N, so within one major version (the soname) structs
+   only grow at their end: fields are appended, never removed, reordered,
+   resized or retyped, and no existing constant changes its value. Any
+   other change is a break, and a break bumps TCPQ_VERSION_MAJOR, hence the
+   soname. This test fails on any change of layout or value until this
+   table is edited on purpose, in the same commit, together with the major
+   version where the change is a break (an appended field only needs its
+   row added and the struct's size updated). ABI_MAJOR below ties the table
+   to the soname: bumping the major fails here until the table is reviewed.
+
+   Offsets that depend on the pointer size (struct tcpq_limits starts with
+   a pointer) are computed from sizeof(void *), so ILP32 hosts check the
+   same layout rule rather than x86-64's numbers. */
+#include <stdio.h>
+#include <string.h>
+
+#include "check_tcpq.h"
+
+#define ABI_MAJOR 0 /* the soname's major these rows describe */
+
+#define PTR ((size_t)sizeof(void *))
+
+struct abi_field {
+    const char *name;
+    size_t offset, size; /* measured */
+    size_t want_offset, want_size;
+};
+
+#define FIELD(s, f, off, sz)                                                   \
+    {                                                                          \
+#s "." #f, offsetof(struct s, f), sizeof(((struct s *)0)->f), (off),   \
+            (sz)                                                               \
+    }
+#define SIZE(s, sz)                                                            \
+    {                                                                          \
+        "sizeof(struct " #s ")", 0, sizeof(struct s), 0, (sz)                  \
+    }
+
+/* struct tcpq_limits: everything after `os` sits PTR - 8 away from its
+   x86-64 offset */
+#define LIM(off) (PTR + (size_t)(off)-8u)
+
+static const struct abi_field abi_fields[] = {
+    SIZE(tcpq_options, 24),
+    FIELD(tcpq_options, backlog, 0, 4),
+    FIELD(tcpq_options, rcvbuf, 4, 4),
+    FIELD(tcpq_options, sndbuf, 8, 4),
+    FIELD(tcpq_options, mode, 12, 4),
+    FIELD(tcpq_options, timeout_ms, 16, 4),
+    FIELD(tcpq_options, flags, 20, 4),
+
+    SIZE(tcpq_limits, PTR + 64), /* 72 on LP64 */
+    FIELD(tcpq_limits, os, 0, PTR),
+    FIELD(tcpq_limits, queue_model, LIM(8), 4),
+    FIELD(tcpq_limits, somaxconn, LIM(12), 4),
+    FIELD(tcpq_limits, somaxconn_runtime, LIM(16), 4),
+    FIELD(tcpq_limits, max_syn_backlog, LIM(20), 4),
+    FIELD(tcpq_limits, syncookies, LIM(24), 4),
+    FIELD(tcpq_limits, abort_on_overflow, LIM(28), 4),
+    FIELD(tcpq_limits, rmem_default, LIM(32), 4),
+    FIELD(tcpq_limits, rmem_max, LIM(36), 4),
+    FIELD(tcpq_limits, wmem_default, LIM(40), 4),
+    FIELD(tcpq_limits, wmem_max, LIM(44), 4),
+    FIELD(tcpq_limits, tcp_rmem, LIM(48), 12),
+    FIELD(tcpq_limits, tcp_wmem, LIM(60), 12),
+
+    SIZE(tcpq_queue_stats, 24),
+    FIELD(tcpq_queue_stats, accept_queue_len, 0, 4),
+    FIELD(tcpq_queue_stats, accept_queue_limit, 4, 4),
+    FIELD(tcpq_queue_stats, listen_overflows, 8, 8),
+    FIELD(tcpq_queue_stats, listen_drops, 16, 8),
+
+    SIZE(tcpq_report, 364),
+    FIELD(tcpq_report, backlog_requested, 0, 4),
+    FIELD(tcpq_report, backlog, 4, 4),
+    FIELD(tcpq_report, accept_queue_capacity, 8, 4),
+    FIELD(tcpq_report, syn_queue_capacity, 12, 4),
+    FIELD(tcpq_report, rcvbuf_requested, 16, 4),
+    FIELD(tcpq_report, rcvbuf, 20, 4),
+    FIELD(tcpq_report, rcvbuf_kernel, 24, 4),
+    FIELD(tcpq_report, sndbuf_requested, 28, 4),
+    FIELD(tcpq_report, sndbuf, 32, 4),
+    FIELD(tcpq_report, sndbuf_kernel, 36, 4),
+    FIELD(tcpq_report, warnings, 40, 4),
+    FIELD(tcpq_report, address, 44, 64),
+    FIELD(tcpq_report, message, 108, 256),
+
+    /* enums are passed and stored as int */
+    {"sizeof(enum tcpq_mode)", 0, sizeof(enum tcpq_mode), 0, sizeof(int)},
+    {"sizeof(enum tcpq_queue_model)", 0, sizeof(enum tcpq_queue_model), 0,
+     sizeof(int)},
+    {"sizeof(enum tcpq_errclass)", 0, sizeof(enum tcpq_errclass), 0,
+     sizeof(int)},
+};
+
+struct abi_const {
+    const char *name;
+    unsigned long long value, want;
+};
+
+#define CONST(c, v)                                                            \
+    {                                                                          \
+#c, (unsigned long long)(c), (v)                                       \
+    }
+
+static const struct abi_const abi_consts[] = {
+    CONST(TCPQ_VERSION_MAJOR, ABI_MAJOR),
+
+    CONST(TCPQ_BLOCKING, 0),
+    CONST(TCPQ_TIMEOUT, 1),
+    CONST(TCPQ_NONBLOCKING, 2),
+
+    CONST(TCPQ_QUEUE_UNKNOWN, 0),
+    CONST(TCPQ_QUEUE_SPLIT, 1),
+    CONST(TCPQ_QUEUE_SINGLE, 2),
+
+    CONST(TCPQ_ERR_NONE, 0),
+    CONST(TCPQ_ERR_WOULDBLOCK, 1),
+    CONST(TCPQ_ERR_TIMEOUT, 2),
+    CONST(TCPQ_ERR_INTERRUPTED, 3),
+    CONST(TCPQ_ERR_REFUSED, 4),
+    CONST(TCPQ_ERR_RESET, 5),
+    CONST(TCPQ_ERR_ABORTED, 6),
+    CONST(TCPQ_ERR_BROKEN_PIPE, 7),
+    CONST(TCPQ_ERR_ADDR_IN_USE, 8),
+    CONST(TCPQ_ERR_OTHER, 9),
+
+    CONST(TCPQ_NO_REUSEADDR, 0x01),
+    CONST(TCPQ_REUSEPORT, 0x02),
+    CONST(TCPQ_V6ONLY, 0x04),
+    CONST(TCPQ_NODELAY, 0x08),
+    CONST(TCPQ_KEEPALIVE, 0x10),
+    CONST(TCPQ_FORCE_BUFFERS, 0x20),
+    CONST(TCPQ_FLAGS_ALL, 0x3f),
+
+    CONST(TCPQ_WARN_BACKLOG_CLAMPED, 0x01),
+    CONST(TCPQ_WARN_RCVBUF_CLAMPED, 0x02),
+    CONST(TCPQ_WARN_SNDBUF_CLAMPED, 0x04),
+    CONST(TCPQ_WARN_AUTOTUNING_OFF, 0x08),
+    CONST(TCPQ_WARN_LIMITS_COMPILED, 0x10),
+    CONST(TCPQ_WARN_TOO_LATE, 0x20),
+    CONST(TCPQ_WARN_SYNCOOKIES_OFF, 0x40),
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* every mismatch listed in one failure, not just the first */
+START_TEST(struct_layout_matches_the_table)
+{
+    char diff[4096] = "";
+    size_t used = 0, i;
+    int bad = 0;
+
+    for (i = 0; i < NELEM(abi_fields); i++) {
+        const struct abi_field *f = &abi_fields[i];
+        if (f->offset == f->want_offset && f->size == f->want_size)
+            continue;
+        bad++;
+        if (used < sizeof diff) {
+            int n = snprintf(diff + used, sizeof diff - used,
+                             "\n  %s: offset %zu size %zu, table says "
+                             "offset %zu size %zu",
+                             f->name, f->offset, f->size, f->want_offset,
+                             f->want_size);
+            if (n > 0)
+                used += (size_t)n;
+        }
+    }
+    ck_assert_msg(bad == 0,
+                  "%d ABI layout change(s); append-only within a major "
+                  "version, else bump TCPQ_VERSION_MAJOR (the soname) and "
+                  "update tests/check_abi.c:%s",
+                  bad, diff);
+}
+END_TEST
+
+START_TEST(constants_match_the_table)
+{
+    char diff[4096] = "";
+    size_t used = 0, i;
+    int bad = 0;
+
+    for (i = 0; i < NELEM(abi_consts); i++) {
+        const struct abi_const *c = &abi_consts[i];
+        if (c->value == c->want)
+            continue;
+        bad++;
+        if (used < sizeof diff) {
+            int n = snprintf(diff + used, sizeof diff - used,
+                             "\n  %s = %#llx, table says %#llx", c->name,
+                             c->value, c->want);
+            if (n > 0)
+                used += (size_t)n;
+        }
+    }
+    ck_assert_msg(bad == 0,
+                  "%d ABI constant change(s); values are fixed within a "
+                  "major version (the soname), update tests/check_abi.c "
+                  "on purpose:%s",
+                  bad, diff);
+}
+END_TEST
+
+/* the flag masks cover exactly the bits defined above */
+START_TEST(flag_masks_are_complete)
+{
+    ck_assert_uint_eq(TCPQ_FLAGS_ALL, TCPQ_NO_REUSEADDR | TCPQ_REUSEPORT |
+                                          TCPQ_V6ONLY | TCPQ_NODELAY |
+                                          TCPQ_KEEPALIVE | TCPQ_FORCE_BUFFERS);
+}
+END_TEST
+
+Suite *abi_suite(void)
+{
+    Suite *s = suite_create("abi");
+    TCase *tc = tcase_create("abi");
+
+    tcase_add_test(tc, struct_layout_matches_the_table);
+    tcase_add_test(tc, constants_match_the_table);
+    tcase_add_test(tc, flag_masks_are_complete);
+    suite_add_tcase(s, tc);
+    return s;
+}
