@@ -75,7 +75,7 @@ TEST_BIN := tests/check_tcpq
 
 .PHONY: all lib examples demo check check-asan check-valgrind check-tsan fuzz \
         check-all lint matrix install-man manlint dist distcheck \
-        check-downstream \
+        check-downstream deb \
         deps bench bench-syscalls install install-lib install-bin \
         install-includes install-pc uninstall clean format
 
@@ -185,6 +185,11 @@ distcheck:
 check-downstream: lib
 	$(Q)CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/downstream_all.sh
 
+# libtcpq0, libtcpq-dev and tcpq-tools with dpkg-buildpackage, their
+# contents checked with dpkg-deb -c, and lintian without errors
+deb:
+	$(Q)sh tests/deb.sh
+
 # every man page through mandoc -Tlint (or groff -ww): any warning fails
 manlint:
 	$(Q)sh tests/manlint.sh
@@ -204,7 +209,7 @@ check-all: check check-asan check-valgrind check-tsan fuzz lint matrix
 # make bench.
 DEB_DEPS := build-essential pkg-config check iproute2 nftables strace \
             gnuplot-nox clang valgrind cppcheck clang-tidy musl-tools mandoc \
-            cmake meson ninja-build
+            cmake meson ninja-build dpkg-dev debhelper fakeroot lintian
 
 deps:
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
