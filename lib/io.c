@@ -19,6 +19,10 @@
 #define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set on the socket instead */
 #endif
 
+/* The start of every operation: CLOCK_MONOTONIC, from the vDSO (no
+   system call). Not CLOCK_MONOTONIC_COARSE, though cheaper: it was seen
+   lagging by more than its resolution here (4.6 ms at HZ=250 in a VM),
+   which would let an EINTR-shortened timeout fire early. */
 long long tcpq__now_ns(void)
 {
     struct timespec ts;
@@ -26,15 +30,6 @@ long long tcpq__now_ns(void)
     /* CLOCK_MONOTONIC is read from the vDSO on Linux: no system call */
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* The start of an operation. CLOCK_MONOTONIC, not the cheaper
-   CLOCK_MONOTONIC_COARSE: the coarse clock was seen lagging by more than
-   its resolution here (4.6 ms at HZ=250 under a VM), which would let an
-   EINTR-shortened timeout fire early. Read from the vDSO: no system call. */
-static long long start_ns(void)
-{
-    return tcpq__now_ns();
 }
 
 int tcpq__wait(int fd, short events, long long deadline_ns)
@@ -63,7 +58,7 @@ int tcpq__wait(int fd, short events, long long deadline_ns)
     }
 }
 
-/* The deadline of an operation that started at start_ns under the
+/* The deadline of an operation that started at `started` under the
    descriptor's timeout `name` (SO_RCVTIMEO/SO_SNDTIMEO): -1 when there
    is none (blocking mode). */
 static int deadline_of(int fd, int name, long long started, long long *out)
@@ -144,7 +139,7 @@ ssize_t tcpq_recv(int fd, void *buf, size_t len)
         errno = EINVAL;
         return -1;
     }
-    start = start_ns();
+    start = tcpq__now_ns();
     n = recv(fd, buf, len, 0);
     if (n >= 0)
         return n;
@@ -183,7 +178,7 @@ int tcpq_send_all_ex(int fd, const void *buf, size_t len, size_t *sent_out)
     }
     if (len == 0)
         return 0; /* nothing to send, nothing to wait for */
-    start = start_ns();
+    start = tcpq__now_ns();
     n = send_nosignal(fd, p, len, 0);
     if (n >= 0 && (size_t)n == len) {
         if (sent_out != NULL)
@@ -301,7 +296,7 @@ int tcpq_accept(int lfd, struct sockaddr *addr, socklen_t *addrlen)
     nonblocking = is_nonblocking(lfd);
     if (nonblocking < 0)
         return -1;
-    start = start_ns();
+    start = tcpq__now_ns();
 #if !defined(__linux__)
     /* only Linux bounds accept() by SO_RCVTIMEO: wait here first */
     if (!nonblocking) {

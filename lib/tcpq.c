@@ -153,14 +153,31 @@ static void format_address(const struct sockaddr *sa, char *buf, size_t cap)
              port);
 }
 
+/* getsockname() into a zeroed ss: POSIX leaves ss unspecified for an
+   unbound socket, so it reads as family 0, port 0, never junk. */
+static int local_address(int fd, struct sockaddr_storage *ss)
+{
+    socklen_t len = sizeof *ss;
+
+    memset(ss, 0, sizeof *ss);
+    return getsockname(fd, (struct sockaddr *)ss, &len);
+}
+
+/* The port of an IPv4/IPv6 address; 0 for any other family. */
+static int port_of(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)ss)->sin_port;
+    if (ss->ss_family == AF_INET6)
+        return ((const struct sockaddr_in6 *)ss)->sin6_port;
+    return 0;
+}
+
 static void report_local_address(int fd, struct tcpq_report *r)
 {
     struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
 
-    /* POSIX leaves ss unspecified for an unbound socket: read 0, not junk */
-    memset(&ss, 0, sizeof ss);
-    if (r != NULL && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+    if (r != NULL && local_address(fd, &ss) == 0)
         format_address((struct sockaddr *)&ss, r->address, sizeof r->address);
 }
 
@@ -210,7 +227,6 @@ static int check_options(const struct tcpq_options *opt, struct tcpq_report *r)
 static int check_tcp_socket(int fd, struct tcpq_report *r)
 {
     struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
     int type = 0;
     socklen_t type_len = sizeof type;
 
@@ -221,9 +237,7 @@ static int check_tcp_socket(int fd, struct tcpq_report *r)
     if (type != SOCK_STREAM)
         return fail(r, EOPNOTSUPP, "fd %d is not a TCP socket (type %d)", fd,
                     type);
-    /* POSIX leaves ss unspecified for an unbound socket: read 0, not junk */
-    memset(&ss, 0, sizeof ss);
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+    if (local_address(fd, &ss) < 0)
         return fail(r, errno, "getsockname fd %d", fd);
     if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
         return fail(r, EOPNOTSUPP, "fd %d is not a TCP socket (family %d)", fd,
@@ -257,22 +271,6 @@ static int is_connected(int fd)
     socklen_t len = sizeof ss;
 
     return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
-}
-
-static int is_bound(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-
-    /* POSIX leaves ss unspecified for an unbound socket: read 0, not junk */
-    memset(&ss, 0, sizeof ss);
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-        return 0;
-    if (ss.ss_family == AF_INET)
-        return ((struct sockaddr_in *)&ss)->sin_port != 0;
-    if (ss.ss_family == AF_INET6)
-        return ((struct sockaddr_in6 *)&ss)->sin6_port != 0;
-    return 0;
 }
 
 static int set_int_option(int fd, int level, int name, int value,
@@ -571,24 +569,13 @@ static int apply_socket_flags(int fd, unsigned flags, struct tcpq_report *r)
     return 0;
 }
 
-static int socket_family(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-
-    /* POSIX leaves ss unspecified for an unbound socket: read 0, not junk */
-    memset(&ss, 0, sizeof ss);
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-        return AF_UNSPEC;
-    return ss.ss_family;
-}
-
 /* Everything after the checks; `fresh` when the caller made and bound the
    bind-time options itself (open_listener, before bind). */
 static int listen_checked(int fd, const struct tcpq_options *opt, int fresh,
                           struct tcpq_report *r)
 {
     struct tcpq_limits lim;
+    struct sockaddr_storage ss;
     int wanted, in_force, read_back, unreadable;
 
     if (!fresh && (tcpq__os_is_idle(fd) == 0 || is_connected(fd)))
@@ -604,8 +591,9 @@ static int listen_checked(int fd, const struct tcpq_options *opt, int fresh,
 
     if (apply_buffers(fd, opt, r) < 0)
         return -1;
-    if (!fresh && !is_bound(fd) &&
-        apply_bind_flags(fd, socket_family(fd), 0, opt->flags, r) < 0)
+    /* bind-time options only while unbound: one getsockname tells both */
+    if (!fresh && local_address(fd, &ss) == 0 && port_of(&ss) == 0 &&
+        apply_bind_flags(fd, ss.ss_family, 0, opt->flags, r) < 0)
         return -1;
     if (apply_socket_flags(fd, opt->flags, r) < 0)
         return -1;
