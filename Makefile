@@ -72,6 +72,9 @@ LIB_HDRS := include/tcpq.h $(wildcard lib/*.h)
 EXAMPLES := examples/tcpq-info examples/echo-server examples/echo-client
 TEST_SRCS := $(wildcard tests/check_*.c)
 TEST_BIN := tests/check_tcpq
+# tests/check_costs.c counts the calls the library makes through these
+TEST_WRAP := $(foreach f,recv send fcntl getsockopt setsockopt poll accept4 \
+               getpeername clock_gettime,-Wl,--wrap=$(f))
 
 .PHONY: all lib examples demo check check-asan check-valgrind check-tsan fuzz \
         check-all lint matrix install-man manlint dist distcheck \
@@ -114,7 +117,8 @@ $(TEST_BIN): $(TEST_SRCS) tests/check_tcpq.h lib/libtcpq.a
 	@$(PKG_CONFIG) --exists check || { echo "make check needs the Check framework: apt-get install check (or: make deps)"; exit 1; }
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CPPFLAGS) -Ilib $(ALL_CFLAGS) $$($(PKG_CONFIG) --cflags check) \
-	    $(TEST_SRCS) -o $@ lib/libtcpq.a $$($(PKG_CONFIG) --libs check) -lpthread $(LDFLAGS)
+	    $(TEST_SRCS) -o $@ lib/libtcpq.a $$($(PKG_CONFIG) --libs check) -lpthread \
+	    $(TEST_WRAP) $(LDFLAGS)
 
 check: all $(TEST_BIN)
 	$(Q)sh tests/manlint.sh
@@ -274,6 +278,10 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man1/tcpq-info.1 $(DESTDIR)$(MANDIR)/man7/tcpq.7 \
 	    $(DESTDIR)$(MANDIR)/man3/tcpq_*.3
 	@echo "libtcpq removed from $(DESTDIR)$(PREFIX)"
+
+# for scripts: `make -s print-LIB_SRCS` prints that variable's value
+print-%:
+	@echo '$($*)'
 
 clean:
 	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib \

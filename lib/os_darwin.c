@@ -7,17 +7,25 @@
 #include "os_bsd_common.h"
 #include "os_generic.h"
 
-const struct tcpq__os_names tcpq__os = {
-    "kern.ipc.somaxconn", "kern.ipc.maxsockbuf", "kern.ipc.maxsockbuf", NULL, 1,
-    "sysctl -w"};
+const struct tcpq__os_traits tcpq__os = {
+    .somaxconn = "kern.ipc.somaxconn",
+    .rmem_max = "kern.ipc.maxsockbuf",
+    .wmem_max = "kern.ipc.maxsockbuf",
+    .sysctl_set = "sysctl -w",
+    .buffer_scale = 1,
+};
 
-void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
+void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
+                     struct tcpq__unread *unread)
 {
     tcpq__limits_unknown(out, "darwin", TCPQ_QUEUE_SINGLE);
+    if (unread != NULL)
+        unread->name = NULL;
     if (want & (TCPQ__LIM_BACKLOG | TCPQ__LIM_LISTEN))
-        limits_somaxconn(out, "kern.ipc.somaxconn", NULL);
+        limits_somaxconn(out, "kern.ipc.somaxconn", NULL, unread);
     if (want & TCPQ__LIM_BUFFERS)
-        out->rmem_max = out->wmem_max = sysctl_int("kern.ipc.maxsockbuf");
+        out->rmem_max = out->wmem_max =
+            sysctl_int("kern.ipc.maxsockbuf", unread);
 }
 
 int tcpq__os_accept_queue_capacity(int backlog)

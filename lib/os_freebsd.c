@@ -9,20 +9,27 @@
 #include "os_bsd_common.h"
 #include "os_generic.h"
 
-const struct tcpq__os_names tcpq__os = {"kern.ipc.soacceptqueue",
-                                        "kern.ipc.maxsockbuf",
-                                        "kern.ipc.maxsockbuf",
-                                        "net.inet.tcp.syncookies",
-                                        1,
-                                        "sysctl"};
+const struct tcpq__os_traits tcpq__os = {
+    .somaxconn = "kern.ipc.soacceptqueue",
+    .rmem_max = "kern.ipc.maxsockbuf",
+    .wmem_max = "kern.ipc.maxsockbuf",
+    .syncookies = "net.inet.tcp.syncookies",
+    .sysctl_set = "sysctl",
+    .buffer_scale = 1,
+};
 
-void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
+void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
+                     struct tcpq__unread *unread)
 {
     tcpq__limits_unknown(out, "freebsd", TCPQ_QUEUE_SPLIT);
+    if (unread != NULL)
+        unread->name = NULL;
     if (want & (TCPQ__LIM_BACKLOG | TCPQ__LIM_LISTEN)) {
-        limits_somaxconn(out, "kern.ipc.soacceptqueue", "kern.ipc.somaxconn");
-        out->max_syn_backlog = sysctl_int("net.inet.tcp.syncache.cachelimit");
-        out->syncookies = sysctl_int("net.inet.tcp.syncookies");
+        limits_somaxconn(out, "kern.ipc.soacceptqueue", "kern.ipc.somaxconn",
+                         unread);
+        out->max_syn_backlog =
+            sysctl_int("net.inet.tcp.syncache.cachelimit", unread);
+        out->syncookies = sysctl_int("net.inet.tcp.syncookies", unread);
     }
     if (want & TCPQ__LIM_BUFFERS) {
         /* kern.ipc.maxsockbuf is a u_long */

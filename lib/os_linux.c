@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,71 +12,89 @@
 
 #include "tcpq_internal.h"
 
-const struct tcpq__os_names tcpq__os = {"net.core.somaxconn",
-                                        "net.core.rmem_max",
-                                        "net.core.wmem_max",
-                                        "net.ipv4.tcp_syncookies",
-                                        2,
-                                        "sysctl -w"};
+const struct tcpq__os_traits tcpq__os = {
+    .somaxconn = "net.core.somaxconn",
+    .rmem_max = "net.core.rmem_max",
+    .wmem_max = "net.core.wmem_max",
+    .syncookies = "net.ipv4.tcp_syncookies",
+    .sysctl_set = "sysctl -w",
+    .buffer_scale = 2, /* the kernel doubles, getsockopt shows it */
+    /* __sock_set_rcvbuf(): capped at INT_MAX / 2 before the doubling,
+       FORCE or not */
+    .buffer_hard_cap = 0x7fffffff / 2,
+    .accept_honours_rcvtimeo = 1, /* inet_csk_accept() */
+    .accepted_keeps_timeouts = 1, /* sk_clone_lock() */
+};
 
-static int read_int(const char *path, int *out)
+/* Reads /proc/sys/<name with '.' as '/'> into out[0..count-1]; on failure
+   they stay -1 and, if it is the first failure, *unread names it. */
+static int read_sysctl(const char *name, int *out, int count,
+                       struct tcpq__unread *unread)
 {
-    char buf[64];
-    long n = tcpq__read_small_file(path, buf, sizeof buf);
+    char path[96], buf[128];
+    long n;
+    size_t i;
+    int rc;
 
+    snprintf(path, sizeof path, "/proc/sys/%s", name);
+    for (i = sizeof "/proc/sys/" - 1; path[i] != '\0'; i++)
+        if (path[i] == '.')
+            path[i] = '/';
+    n = tcpq__read_small_file(path, buf, sizeof buf);
     if (n < 0)
-        return -1;
-    return tcpq__parse_int(buf, (size_t)n, out);
+        rc = -1;
+    else if (count == 3)
+        rc = tcpq__parse_int3(buf, (size_t)n, out);
+    else
+        rc = tcpq__parse_int(buf, (size_t)n, out);
+    if (rc < 0) {
+        int i3;
+        if (unread != NULL && unread->name == NULL) {
+            unread->name = name;
+            unread->err = errno;
+        }
+        for (i3 = 0; i3 < count; i3++)
+            out[i3] = -1;
+    }
+    return rc;
 }
 
-static void read_int3(const char *path, int out[3])
-{
-    char buf[128];
-    long n = tcpq__read_small_file(path, buf, sizeof buf);
-
-    if (n < 0 || tcpq__parse_int3(buf, (size_t)n, out) < 0)
-        out[0] = out[1] = out[2] = -1;
-}
-
-/* A figure that is absent or unreadable stays -1. */
-static void read_or_unknown(const char *path, int *out)
-{
-    if (read_int(path, out) < 0)
-        *out = -1;
-}
-
-void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
+void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
+                     struct tcpq__unread *unread)
 {
     tcpq__limits_unknown(out, "linux", TCPQ_QUEUE_SPLIT);
+    if (unread != NULL)
+        unread->name = NULL;
 
     if (want & TCPQ__LIM_BACKLOG) {
-        if (read_int("/proc/sys/net/core/somaxconn", &out->somaxconn) == 0 &&
+        if (read_sysctl("net.core.somaxconn", &out->somaxconn, 1, unread) ==
+                0 &&
             out->somaxconn >= 0) {
             out->somaxconn_runtime = 1;
         } else {
             out->somaxconn = SOMAXCONN;
             out->somaxconn_runtime = 0;
         }
-        read_or_unknown("/proc/sys/net/ipv4/tcp_max_syn_backlog",
-                        &out->max_syn_backlog);
-        read_or_unknown("/proc/sys/net/ipv4/tcp_syncookies", &out->syncookies);
-        read_or_unknown("/proc/sys/net/ipv4/tcp_abort_on_overflow",
-                        &out->abort_on_overflow);
+        read_sysctl("net.ipv4.tcp_max_syn_backlog", &out->max_syn_backlog, 1,
+                    unread);
+        read_sysctl("net.ipv4.tcp_syncookies", &out->syncookies, 1, unread);
+        read_sysctl("net.ipv4.tcp_abort_on_overflow", &out->abort_on_overflow,
+                    1, unread);
     }
     if ((want & TCPQ__LIM_LISTEN) && !(want & TCPQ__LIM_BACKLOG)) {
         /* the backlog is read back with TCP_INFO: no somaxconn needed */
-        read_or_unknown("/proc/sys/net/ipv4/tcp_syncookies", &out->syncookies);
+        read_sysctl("net.ipv4.tcp_syncookies", &out->syncookies, 1, unread);
         if (out->syncookies == 0) /* M matters only without cookies */
-            read_or_unknown("/proc/sys/net/ipv4/tcp_max_syn_backlog",
-                            &out->max_syn_backlog);
+            read_sysctl("net.ipv4.tcp_max_syn_backlog", &out->max_syn_backlog,
+                        1, unread);
     }
     if (want & TCPQ__LIM_BUFFERS) {
-        read_or_unknown("/proc/sys/net/core/rmem_default", &out->rmem_default);
-        read_or_unknown("/proc/sys/net/core/rmem_max", &out->rmem_max);
-        read_or_unknown("/proc/sys/net/core/wmem_default", &out->wmem_default);
-        read_or_unknown("/proc/sys/net/core/wmem_max", &out->wmem_max);
-        read_int3("/proc/sys/net/ipv4/tcp_rmem", out->tcp_rmem);
-        read_int3("/proc/sys/net/ipv4/tcp_wmem", out->tcp_wmem);
+        read_sysctl("net.core.rmem_default", &out->rmem_default, 1, unread);
+        read_sysctl("net.core.rmem_max", &out->rmem_max, 1, unread);
+        read_sysctl("net.core.wmem_default", &out->wmem_default, 1, unread);
+        read_sysctl("net.core.wmem_max", &out->wmem_max, 1, unread);
+        read_sysctl("net.ipv4.tcp_rmem", out->tcp_rmem, 3, unread);
+        read_sysctl("net.ipv4.tcp_wmem", out->tcp_wmem, 3, unread);
     }
 }
 
@@ -120,8 +139,16 @@ void tcpq__os_listen_counters(long long *overflows, long long *drops)
     long long values[2] = {-1, -1};
     size_t cap = 65536;
     char *buf = malloc(cap);
-    long n =
-        buf == NULL ? -1 : tcpq__read_small_file("/proc/net/netstat", buf, cap);
+    long n = -1;
+
+    /* /proc/net is the thread-group leader's network namespace; a thread
+       that unshared its own sees that one only under /proc/thread-self
+       (Linux >= 3.17): read it there, and /proc/net where it is absent */
+    if (buf != NULL) {
+        n = tcpq__read_small_file("/proc/thread-self/net/netstat", buf, cap);
+        if (n < 0 && errno == ENOENT)
+            n = tcpq__read_small_file("/proc/net/netstat", buf, cap);
+    }
 
     if (n > 0)
         tcpq__parse_netstat(buf, (size_t)n, "TcpExt", names, 2, values);

@@ -5,9 +5,12 @@
 
 #include "os_generic.h"
 
-const struct tcpq__os_names tcpq__os = {NULL, NULL, NULL, NULL, 1, NULL};
+const struct tcpq__os_traits tcpq__os = {
+    .buffer_scale = 1,
+};
 
-void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
+void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
+                     struct tcpq__unread *unread)
 {
 #ifdef __NetBSD__
     tcpq__limits_unknown(out, "netbsd", TCPQ_QUEUE_UNKNOWN);
@@ -16,5 +19,7 @@ void tcpq__os_limits(struct tcpq_limits *out, unsigned want)
 #endif
     out->somaxconn = SOMAXCONN;
     out->somaxconn_runtime = 0;
+    if (unread != NULL)
+        unread->name = NULL; /* nothing to read on this system */
     (void)want;
 }

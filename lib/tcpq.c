@@ -18,6 +18,10 @@
 
 /* ---- reports ---------------------------------------------------------- */
 
+/* An address as text for messages: the longest IPv6 with a scope and a
+   port fits (report.address, 64 bytes, holds every one the kernel gives) */
+#define ADDRESS_TEXT 96
+
 static void report_reset(struct tcpq_report *r)
 {
     if (r == NULL)
@@ -80,47 +84,94 @@ static void append(struct tcpq_report *r, const char *fmt, ...)
         memcpy(r->message + sizeof r->message - 4, "...", 4);
 }
 
-/* "rcvbuf 100 clamped to 50 by net.core.rmem_max; raise it with: sysctl
-   -w net.core.rmem_max=100", or without the fix where no sysctl lifts it. */
-static void append_clamp(struct tcpq_report *r, const char *what, int requested,
-                         int granted, const char *cap)
+/* What compose_warnings needs beyond the report's own figures. */
+struct warn_context {
+    int backlog_read_back;      /* the kernel told the backlog back */
+    int syncookies;             /* as read, -1 unknown */
+    unsigned flags;             /* the options' TCPQ_* flags */
+    struct tcpq__unread unread; /* what could not be read, and why */
+};
+
+/* One buffer clamp, with the fix only where one helps: "rcvbuf 100
+   clamped to 50 by net.core.rmem_max; raise it with: sysctl -w
+   net.core.rmem_max=100". Past the kernel's hard cap no sysctl lifts it,
+   and a sysctl raises the cap only as far as the hard cap. */
+static void append_buffer_clamp(struct tcpq_report *r, const char *what,
+                                int requested, int granted, const char *cap,
+                                unsigned flags)
 {
-    if (cap == NULL || tcpq__os.sysctl_set == NULL)
+    const int hard = tcpq__os.buffer_hard_cap;
+    char text[128];
+    int n;
+
+    if (hard > 0 && granted >= hard) {
+        append(r,
+               "%s %d clamped to %d, the kernel's hard limit (INT_MAX/2 "
+               "bytes), which no setting lifts",
+               what, requested, granted);
+        return;
+    }
+    if (cap == NULL || tcpq__os.sysctl_set == NULL ||
+        (flags & TCPQ_FORCE_BUFFERS)) {
         append(r, "%s %d clamped to %d by the kernel", what, requested,
                granted);
-    else
-        append(r, "%s %d clamped to %d by %s; raise it with: %s %s=%d", what,
-               requested, granted, cap, tcpq__os.sysctl_set, cap, requested);
+        return;
+    }
+    n = snprintf(text, sizeof text, "%s %d clamped to %d by %s", what,
+                 requested, granted, cap);
+    if (hard > 0 && requested > hard && n > 0 && (size_t)n < sizeof text)
+        snprintf(text + n, sizeof text - (size_t)n,
+                 " (the kernel's hard limit is %d)", hard);
+    append(r, "%s; raise it with: %s %s=%d", text, tcpq__os.sysctl_set, cap,
+           hard > 0 && requested > hard ? hard : requested);
 }
 
 /* On success: each warning the report carries, with its fix, most
    important first, from the figures the report holds. */
-static void compose_warnings(struct tcpq_report *r, int backlog_read_back,
-                             int syncookies)
+static void compose_warnings(struct tcpq_report *r,
+                             const struct warn_context *c)
 {
+    char text[160], reason[96];
+
     if (r == NULL)
         return;
     r->message[0] = '\0';
-    if (r->warnings & TCPQ_WARN_BACKLOG_CLAMPED)
-        append_clamp(r, "backlog", r->backlog_requested, r->backlog,
-                     tcpq__os.somaxconn);
-    if ((r->warnings & TCPQ_WARN_LIMITS_COMPILED) && backlog_read_back)
-        append(r, "runtime limits unreadable: SYN-queue capacity unknown "
-                  "(the backlog was read back from the kernel)");
-    else if (r->warnings & TCPQ_WARN_LIMITS_COMPILED)
-        append(r, "%s unreadable: compile-time SOMAXCONN %d assumed",
-               tcpq__os.somaxconn ? tcpq__os.somaxconn : "the backlog cap",
-               SOMAXCONN);
+    if (r->warnings & TCPQ_WARN_BACKLOG_CLAMPED) {
+        if (tcpq__os.somaxconn == NULL || tcpq__os.sysctl_set == NULL)
+            append(r, "backlog %d clamped to %d by the kernel",
+                   r->backlog_requested, r->backlog);
+        else
+            append(r, "backlog %d clamped to %d by %s; raise it with: %s %s=%d",
+                   r->backlog_requested, r->backlog, tcpq__os.somaxconn,
+                   tcpq__os.sysctl_set, tcpq__os.somaxconn,
+                   r->backlog_requested);
+    }
+    if (r->warnings & TCPQ_WARN_LIMITS_COMPILED) {
+        /* the figure and the real cause: a hidden /proc/sys (ENOENT) is
+           not a process out of descriptors (EMFILE) */
+        if (c->unread.name != NULL)
+            snprintf(text, sizeof text, "%s unreadable (%s)", c->unread.name,
+                     error_text(c->unread.err, reason, sizeof reason));
+        else
+            snprintf(text, sizeof text, "no runtime limits on this system");
+        if (c->backlog_read_back)
+            append(r,
+                   "%s: SYN-queue capacity unknown; the backlog was read back "
+                   "from the kernel",
+                   text);
+        else
+            append(r, "%s: compile-time SOMAXCONN %d assumed", text, SOMAXCONN);
+    }
     if ((r->warnings & TCPQ_WARN_SYNCOOKIES_OFF) && tcpq__os.syncookies)
         append(r, "%s=%d: SYNs past the SYN queue (%d) are dropped; %s %s=1",
-               tcpq__os.syncookies, syncookies, r->syn_queue_capacity,
+               tcpq__os.syncookies, c->syncookies, r->syn_queue_capacity,
                tcpq__os.sysctl_set, tcpq__os.syncookies);
     if (r->warnings & TCPQ_WARN_RCVBUF_CLAMPED)
-        append_clamp(r, "rcvbuf", r->rcvbuf_requested, r->rcvbuf,
-                     tcpq__os.rmem_max);
+        append_buffer_clamp(r, "rcvbuf", r->rcvbuf_requested, r->rcvbuf,
+                            tcpq__os.rmem_max, c->flags);
     if (r->warnings & TCPQ_WARN_SNDBUF_CLAMPED)
-        append_clamp(r, "sndbuf", r->sndbuf_requested, r->sndbuf,
-                     tcpq__os.wmem_max);
+        append_buffer_clamp(r, "sndbuf", r->sndbuf_requested, r->sndbuf,
+                            tcpq__os.wmem_max, c->flags);
     if (r->warnings & TCPQ_WARN_TOO_LATE)
         append(r, "buffers set after the handshake (window scale fixed): set "
                   "them before connect() or on the listener");
@@ -134,23 +185,30 @@ static void warn(struct tcpq_report *r, unsigned bit)
         r->warnings |= bit;
 }
 
-/* "127.0.0.1:80" or "[::1]:80"; "?" for other families. */
-static void format_address(const struct sockaddr *sa, char *buf, size_t cap)
+void tcpq__format_address(const struct sockaddr *sa, char *buf, size_t cap)
 {
-    char host[INET6_ADDRSTRLEN];
+    char host[NI_MAXHOST]; /* an IPv6 address, '%' and its interface */
     char port[8];
+    int v6 = sa->sa_family == AF_INET6;
+    int n;
 
-    if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
-        getnameinfo(sa,
-                    sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-                                             : sizeof(struct sockaddr_in6),
-                    host, sizeof host, port, sizeof port,
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    if (cap == 0)
+        return;
+    if ((sa->sa_family != AF_INET && !v6) ||
+        getnameinfo(
+            sa, v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+            host, sizeof host, port, sizeof port,
+            NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
         snprintf(buf, cap, "?");
         return;
     }
-    snprintf(buf, cap, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host,
-             port);
+    n = snprintf(buf, cap, v6 ? "[%s]:%s" : "%s:%s", host, port);
+    if (n > 0 && (size_t)n >= cap && cap > 12) {
+        /* too long: cut the host visibly, keep the port */
+        size_t tail = strlen(port) + (v6 ? 2 : 1); /* "]:" PORT */
+        size_t keep = cap - 1 - 3 - tail;
+        snprintf(buf + keep, cap - keep, "...%s%s", v6 ? "]:" : ":", port);
+    }
 }
 
 /* getsockname() into a zeroed ss: POSIX leaves ss unspecified for an
@@ -178,7 +236,8 @@ static void report_local_address(int fd, struct tcpq_report *r)
     struct sockaddr_storage ss;
 
     if (r != NULL && local_address(fd, &ss) == 0)
-        format_address((struct sockaddr *)&ss, r->address, sizeof r->address);
+        tcpq__format_address((struct sockaddr *)&ss, r->address,
+                             sizeof r->address);
 }
 
 void tcpq__limits_unknown(struct tcpq_limits *out, const char *os,
@@ -318,7 +377,7 @@ int tcpq_get_limits(struct tcpq_limits *out)
         errno = EINVAL;
         return -1;
     }
-    tcpq__os_limits(out, TCPQ__LIM_ALL);
+    tcpq__os_limits(out, TCPQ__LIM_ALL, NULL);
     errno = saved;
     return 0;
 }
@@ -445,7 +504,11 @@ int tcpq_set_buffers(int fd, const struct tcpq_options *opt,
         opt = &default_options;
     if (check_call(fd, opt, report) < 0 || apply_buffers(fd, opt, report) < 0)
         return -1;
-    compose_warnings(report, 0, -1);
+    if (report != NULL) {
+        struct warn_context c = {0, -1, 0, {NULL, 0}};
+        c.flags = opt->flags;
+        compose_warnings(report, &c);
+    }
     errno = saved;
     return 0;
 }
@@ -569,22 +632,36 @@ static int apply_socket_flags(int fd, unsigned flags, struct tcpq_report *r)
     return 0;
 }
 
+/* The limits a listener needs, with what could not be read. */
+struct listen_limits {
+    struct tcpq_limits lim;
+    struct tcpq__unread unread;
+};
+
+static void read_listen_limits(struct listen_limits *l)
+{
+    tcpq__os_limits(&l->lim, TCPQ__LIM_LISTEN, &l->unread);
+}
+
 /* Everything after the checks; `fresh` when the caller made and bound the
-   bind-time options itself (open_listener, before bind). */
+   bind-time options itself (open_listener, before bind). The limits are
+   read by the caller: open_listener reads them before it makes a socket,
+   so that its descriptor is not the one a procfs read then lacks. */
 static int listen_checked(int fd, const struct tcpq_options *opt, int fresh,
+                          const struct listen_limits *limits,
                           struct tcpq_report *r)
 {
-    struct tcpq_limits lim;
+    const struct tcpq_limits *lim = &limits->lim;
+    struct warn_context context;
     struct sockaddr_storage ss;
     int wanted, in_force, read_back, unreadable;
 
     if (!fresh && (tcpq__os_is_idle(fd) == 0 || is_connected(fd)))
         return fail(r, EISCONN,
                     "listen fd %d: the socket is connected or connecting", fd);
-    tcpq__os_limits(&lim, TCPQ__LIM_LISTEN);
-    if (lim.somaxconn_runtime == 1)
-        wanted = opt->backlog <= 0 || opt->backlog > lim.somaxconn
-                     ? lim.somaxconn
+    if (lim->somaxconn_runtime == 1)
+        wanted = opt->backlog <= 0 || opt->backlog > lim->somaxconn
+                     ? lim->somaxconn
                      : opt->backlog;
     else /* cap not read: the kernel clamps, and we read back what it did */
         wanted = opt->backlog <= 0 ? INT_MAX : opt->backlog;
@@ -606,7 +683,7 @@ static int listen_checked(int fd, const struct tcpq_options *opt, int fresh,
     read_back = tcpq__os_backlog_in_force(fd);
     in_force = read_back;
     if (in_force < 0) { /* the kernel does not tell: our clamp, or a guess */
-        int cap = lim.somaxconn >= 0 ? lim.somaxconn : SOMAXCONN;
+        int cap = lim->somaxconn >= 0 ? lim->somaxconn : SOMAXCONN;
         in_force = wanted < cap ? wanted : cap;
     }
     if (r == NULL)
@@ -614,24 +691,29 @@ static int listen_checked(int fd, const struct tcpq_options *opt, int fresh,
     r->backlog_requested = opt->backlog;
     r->backlog = in_force;
     r->accept_queue_capacity = tcpq__os_accept_queue_capacity(in_force);
-    r->syn_queue_capacity = tcpq__os_syn_queue_capacity(in_force, &lim);
+    r->syn_queue_capacity = tcpq__os_syn_queue_capacity(in_force, lim);
     report_local_address(fd, r);
     if (opt->backlog > 0 && in_force < opt->backlog)
         warn(r, TCPQ_WARN_BACKLOG_CLAMPED);
     /* the cap unreadable, or (where it is read back) the SYN-queue rules */
-    unreadable = lim.somaxconn_runtime == 0 ||
-                 (tcpq__os.syncookies != NULL && lim.syncookies < 0);
+    unreadable = lim->somaxconn_runtime == 0 ||
+                 (tcpq__os.syncookies != NULL && lim->syncookies < 0);
     if (unreadable)
         warn(r, TCPQ_WARN_LIMITS_COMPILED);
-    if (lim.syncookies == 0 && tcpq__os.syncookies != NULL)
+    if (lim->syncookies == 0 && tcpq__os.syncookies != NULL)
         warn(r, TCPQ_WARN_SYNCOOKIES_OFF);
-    compose_warnings(r, read_back >= 0, lim.syncookies);
+    context.backlog_read_back = read_back >= 0;
+    context.syncookies = lim->syncookies;
+    context.flags = opt->flags;
+    context.unread = limits->unread;
+    compose_warnings(r, &context);
     return 0;
 }
 
 int tcpq_listen(int fd, const struct tcpq_options *opt,
                 struct tcpq_report *report)
 {
+    struct listen_limits limits;
     int saved = errno;
 
     report_reset(report);
@@ -639,8 +721,10 @@ int tcpq_listen(int fd, const struct tcpq_options *opt,
         opt = &default_options;
     if (report != NULL)
         report->backlog_requested = opt->backlog;
-    if (check_call(fd, opt, report) < 0 ||
-        listen_checked(fd, opt, 0, report) < 0)
+    if (check_call(fd, opt, report) < 0)
+        return -1;
+    read_listen_limits(&limits);
+    if (listen_checked(fd, opt, 0, &limits, report) < 0)
         return -1;
     errno = saved;
     return 0;
@@ -648,7 +732,6 @@ int tcpq_listen(int fd, const struct tcpq_options *opt,
 
 /* ---- open_listener ------------------------------------------------------ */
 
-/* A numeric port must be 0..65535; names are left to getaddrinfo. */
 /* A port is digits only, 0..65535 (returns 1: numeric), or a service
    name that starts with a letter (returns 0). getaddrinfo itself would
    take " 99999" or "+70000" and bind the low 16 bits. */
@@ -716,9 +799,10 @@ static int open_socket(int family)
 
 /* One candidate address: socket, bind-time flags, bind, listen. */
 static int listen_on(const struct addrinfo *ai, int dual_stack,
-                     const struct tcpq_options *opt, struct tcpq_report *r)
+                     const struct tcpq_options *opt,
+                     const struct listen_limits *limits, struct tcpq_report *r)
 {
-    char where[64];
+    char where[ADDRESS_TEXT];
     int fd = open_socket(ai->ai_family);
     int err = errno;
 
@@ -726,7 +810,7 @@ static int listen_on(const struct addrinfo *ai, int dual_stack,
         r->message[0] = '\0';
         r->warnings = 0;
     }
-    format_address(ai->ai_addr, where, sizeof where);
+    tcpq__format_address(ai->ai_addr, where, sizeof where);
     if (fd < 0)
         return fail(r, err, "socket %s", where);
     if (apply_bind_flags(fd, ai->ai_family, dual_stack, opt->flags, r) < 0)
@@ -735,7 +819,7 @@ static int listen_on(const struct addrinfo *ai, int dual_stack,
         fail(r, errno, "bind %s", where);
         goto fail;
     }
-    if (listen_checked(fd, opt, 1, r) < 0) /* fresh: made and bound here */
+    if (listen_checked(fd, opt, 1, limits, r) < 0) /* fresh: made here */
         goto fail;
     return fd;
 fail:
@@ -784,6 +868,7 @@ int tcpq_open_listener(const char *host, const char *port,
                        struct tcpq_report *report)
 {
     struct addrinfo *list = NULL, *ai;
+    struct listen_limits limits;
     int saved = errno;
     int fd = -1, pass;
 
@@ -794,13 +879,14 @@ int tcpq_open_listener(const char *host, const char *port,
         report->backlog_requested = opt->backlog;
     if (resolve(host, port, 1, opt, &list, report) < 0)
         return -1;
+    read_listen_limits(&limits); /* before a socket takes a descriptor */
     /* All interfaces: an IPv6 socket that also takes IPv4 first, so one
        descriptor serves both; the IPv4 wildcard where IPv6 is missing. */
     for (pass = host == NULL ? 0 : 1; pass < 2 && fd < 0; pass++) {
         for (ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
             if (host == NULL && (pass == 0) != (ai->ai_family == AF_INET6))
                 continue;
-            fd = listen_on(ai, host == NULL, opt, report);
+            fd = listen_on(ai, host == NULL, opt, &limits, report);
         }
         if (pass == 0 && fd < 0 && errno != EAFNOSUPPORT &&
             errno != EADDRNOTAVAIL)
@@ -819,17 +905,37 @@ int tcpq_open_listener(const char *host, const char *port,
 /* ---- connect --------------------------------------------------------------
  */
 
+/* A non-blocking connect that has already failed: the error, or 0 while
+   it is in progress or connected. On this host (loopback, a local
+   address) a refusal is known before connect() returns. */
+static int failed_at_once(int fd)
+{
+    struct pollfd pfd;
+    int err = 0;
+    socklen_t len = sizeof err;
+
+    pfd.fd = fd;
+    pfd.events = POLLOUT;
+    pfd.revents = 0;
+    if (poll(&pfd, 1, 0) != 1 ||
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return 0;
+    return err;
+}
+
 /* One candidate address: a non-blocking socket with buffers and flags set
    before connect(), then the wait the mode asks for. Returns the fd
-   (connected, or in progress in TCPQ_NONBLOCKING) or -1, closing it. */
+   (connected, or in progress in TCPQ_NONBLOCKING) or -1, closing it.
+   `more`: another address remains, so a non-blocking connect that has
+   already failed is given up here rather than returned. */
 static int connect_to(const struct addrinfo *ai, const struct tcpq_options *opt,
-                      long long deadline, struct tcpq_report *r)
+                      long long deadline, int more, struct tcpq_report *r)
 {
-    char where[64];
+    char where[ADDRESS_TEXT];
     int fd = open_socket(ai->ai_family);
     int err = errno;
 
-    format_address(ai->ai_addr, where, sizeof where);
+    tcpq__format_address(ai->ai_addr, where, sizeof where);
     if (fd < 0)
         return fail(r, err, "socket %s", where);
     if (r != NULL) {
@@ -849,14 +955,22 @@ static int connect_to(const struct addrinfo *ai, const struct tcpq_options *opt,
             fail(r, errno, "connect %s", where);
             goto fail;
         }
-        if (opt->mode == TCPQ_NONBLOCKING)
-            goto connected; /* the caller learns the outcome: connect_finish */
+        if (opt->mode == TCPQ_NONBLOCKING) {
+            /* the caller learns the outcome with connect_finish, unless
+               it is known already and another address remains */
+            int now = more ? failed_at_once(fd) : 0;
+            if (now != 0) {
+                fail(r, now, "connect %s", where);
+                goto fail;
+            }
+            goto connected;
+        }
         ready = tcpq__wait(fd, POLLOUT, deadline);
         if (ready <= 0) {
             fail(r, ready == 0 ? ETIMEDOUT : errno, "connect %s", where);
             goto fail;
         }
-        if (tcpq_connect_finish(fd, 0) < 0) {
+        if (tcpq__connect_outcome(fd) < 0) {
             fail(r, errno, "connect %s", where);
             goto fail;
         }
@@ -865,7 +979,7 @@ connected:
     if (apply_mode(fd, opt, r) < 0)
         goto fail;
     if (r != NULL)
-        snprintf(r->address, sizeof r->address, "%s", where);
+        tcpq__format_address(ai->ai_addr, r->address, sizeof r->address);
     return fd;
 fail:
     err = errno;
@@ -891,16 +1005,22 @@ int tcpq_connect(const char *host, const char *port,
         deadline = tcpq__now_ns() + (long long)opt->timeout_ms * 1000000LL;
     if (resolve(host, port, 0, opt, &list, report) < 0)
         return -1;
-    /* each address in turn, all within the one deadline */
+    /* each address in turn, all within the one deadline: an address the
+       kernel gave up on (ETIMEDOUT after tcp_syn_retries) does not end
+       the call, only the caller's deadline does */
     for (ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
-        fd = connect_to(ai, opt, deadline, report);
-        if (fd < 0 && errno == ETIMEDOUT)
+        fd = connect_to(ai, opt, deadline, ai->ai_next != NULL, report);
+        if (fd < 0 && deadline >= 0 && tcpq__now_ns() >= deadline)
             break;
     }
     freeaddrinfo(list);
     if (fd < 0)
         return -1;
-    compose_warnings(report, 0, -1);
+    if (report != NULL) {
+        struct warn_context c = {0, -1, 0, {NULL, 0}};
+        c.flags = opt->flags;
+        compose_warnings(report, &c);
+    }
     errno = saved;
     return fd;
 }

@@ -1,6 +1,7 @@
 /* tcpq_set_buffers: caller's units vs the kernel's doubled figure, the
    rmem_max clamp, inheritance by accepted sockets, autotuning, FORCE. */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -66,6 +67,32 @@ START_TEST(rcvbuf_above_rmem_max_is_clamped_and_names_sysctl)
     snprintf(fix, sizeof fix, "sysctl -w net.core.rmem_max=%d", opt.rcvbuf);
     ck_assert_msg(strstr(rep.message, fix) != NULL, "no '%s' in: %s", fix,
                   rep.message);
+    close(fd);
+}
+END_TEST
+
+/* Without FORCE, above the hard cap: the sysctl raises rmem_max only as
+   far as the kernel can go, and the message says where that ends. */
+START_TEST(rcvbuf_above_the_hard_cap_advises_only_what_helps)
+{
+    struct tcpq_options opt;
+    struct tcpq_report rep;
+    long rmem_max = tq_read_long("/proc/sys/net/core/rmem_max");
+    int fd = tcp_socket();
+    char fix[80];
+
+    ck_assert_int_gt(rmem_max, 0);
+    ck_assert_int_lt(rmem_max, INT_MAX / 2);
+    memset(&opt, 0, sizeof opt);
+    opt.rcvbuf = INT_MAX;
+    ck_assert_int_eq(tcpq_set_buffers(fd, &opt, &rep), 0);
+    ck_assert_int_eq(tq_getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF),
+                     2 * (int)rmem_max);
+    snprintf(fix, sizeof fix, "sysctl -w net.core.rmem_max=%d", INT_MAX / 2);
+    ck_assert_msg(strstr(rep.message, fix) != NULL, "no '%s' in: %s", fix,
+                  rep.message);
+    ck_assert_msg(strstr(rep.message, "hard limit") != NULL,
+                  "the hard limit is not named: %s", rep.message);
     close(fd);
 }
 END_TEST
@@ -260,6 +287,35 @@ START_TEST(force_buffers_passes_rmem_max_when_privileged)
 }
 END_TEST
 
+/* Above the kernel's hard cap (INT_MAX / 2, before the doubling) no sysctl
+   helps, FORCE or not: the report says so and names no sysctl. */
+START_TEST(force_above_the_hard_cap_names_no_sysctl)
+{
+    struct tcpq_options opt;
+    struct tcpq_report rep;
+    int fd = tcp_socket();
+
+    memset(&opt, 0, sizeof opt);
+    opt.rcvbuf = INT_MAX;
+    opt.sndbuf = INT_MAX;
+    opt.flags = TCPQ_FORCE_BUFFERS;
+    ck_assert_int_eq(tcpq_set_buffers(fd, &opt, &rep), 0);
+    /* measured: the kernel stores 2 * (INT_MAX / 2) */
+    ck_assert_int_eq(tq_getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF),
+                     2 * (INT_MAX / 2));
+    ck_assert_int_eq(tq_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF),
+                     2 * (INT_MAX / 2));
+    ck_assert_int_eq(rep.rcvbuf, INT_MAX / 2);
+    ck_assert_uint_ne(rep.warnings & TCPQ_WARN_RCVBUF_CLAMPED, 0);
+    ck_assert_uint_ne(rep.warnings & TCPQ_WARN_SNDBUF_CLAMPED, 0);
+    ck_assert_msg(strstr(rep.message, "sysctl") == NULL,
+                  "a sysctl that cannot lift the cap: %s", rep.message);
+    ck_assert_msg(strstr(rep.message, "hard limit") != NULL,
+                  "the hard limit is not named: %s", rep.message);
+    close(fd);
+}
+END_TEST
+
 /* ... and fails with EPERM and a clear message without it. */
 static int force_unprivileged(void *arg, char *why, size_t cap)
 {
@@ -310,6 +366,7 @@ Suite *buffers_suite(void)
 
     tcase_add_test(tc, rcvbuf_64k_reports_caller_units_and_kernel_figure);
     tcase_add_test(tc, rcvbuf_above_rmem_max_is_clamped_and_names_sysctl);
+    tcase_add_test(tc, rcvbuf_above_the_hard_cap_advises_only_what_helps);
     tcase_add_test(tc, zero_leaves_buffers_untouched);
     tcase_add_test(tc, accepted_socket_inherits_listener_buffers);
     tcase_add_test(tc, buffers_after_handshake_warn_too_late);
@@ -319,11 +376,13 @@ Suite *buffers_suite(void)
     tcase_add_test(tuning, zero_keeps_autotuning_fixed_size_stops_it);
     suite_add_tcase(s, tuning);
 
-    priv = tq_tcase_if(s, "force_privileged", can_force_buffers(), 1,
+    priv = tq_tcase_if(s, "force_privileged", can_force_buffers(), 2,
                        "SO_RCVBUFFORCE refused: no CAP_NET_ADMIN in the "
                        "initial user namespace");
     if (priv != NULL)
         tcase_add_test(priv, force_buffers_passes_rmem_max_when_privileged);
+    if (priv != NULL)
+        tcase_add_test(priv, force_above_the_hard_cap_names_no_sysctl);
     unpriv =
         tq_tcase_if(s, "force_unprivileged", tq_caps.userns && tq_caps.netns, 1,
                     "no user + network namespace can be made here");

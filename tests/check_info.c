@@ -575,6 +575,26 @@ START_TEST(check_exits_3_and_prints_the_fix_when_the_backlog_is_clamped)
 }
 END_TEST
 
+/* Above the kernel's hard buffer cap the fix raises rmem_max only to that
+   cap: a larger figure would lift nothing. */
+START_TEST(check_never_advises_past_the_hard_buffer_cap)
+{
+    struct run_result r;
+    const char *args[] = {"--rcvbuf", "2147483647", "--check", NULL};
+    long rmem_max = tq_read_long("/proc/sys/net/core/rmem_max");
+
+    run_info(args, &r);
+    ck_assert_msg(r.status == 3, "exit status %d, stderr: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "rmem_max=2147483647") == NULL,
+                  "advice past the hard cap:\n%s", r.out);
+    if (rmem_max < 1073741823)
+        ck_assert_msg(has_line(r.out, "sysctl -w net.core.rmem_max=1073741823"),
+                      "no fix up to the hard cap in:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "hard limit") != NULL,
+                  "the hard limit is not named:\n%s", r.out);
+}
+END_TEST
+
 START_TEST(check_exits_0_when_nothing_is_clamped)
 {
     struct run_result r;
@@ -718,6 +738,7 @@ Suite *info_suite(void)
     tcase_add_test(
         check, check_exits_3_and_prints_the_fix_when_the_backlog_is_clamped);
     tcase_add_test(check, check_exits_0_when_nothing_is_clamped);
+    tcase_add_test(check, check_never_advises_past_the_hard_buffer_cap);
     suite_add_tcase(s, check);
 
     tcase_set_timeout(json, 60);

@@ -18,73 +18,13 @@
 
 #include "check_tcpq.h"
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-/* ---- a signal storm: SIGALRM to one thread every millisecond ----------- */
-
-static volatile sig_atomic_t alarms_caught;
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    alarms_caught++;
-}
-
-struct storm {
-    pthread_t target, thread;
-    volatile int stop;
-    struct sigaction previous;
-};
-
-static void *storm_run(void *arg)
-{
-    struct storm *s = arg;
-    int i;
-
-    for (i = 0; i < 10000 && !s->stop; i++) { /* bounded: 10 s at most */
-        pthread_kill(s->target, SIGALRM);
-        sleep_ms(1);
-    }
-    return NULL;
-}
-
-static void storm_start(struct storm *s)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sa.sa_flags = 0; /* no SA_RESTART: every wait sees EINTR */
-    sigemptyset(&sa.sa_mask);
-    ck_assert_int_eq(sigaction(SIGALRM, &sa, &s->previous), 0);
-    alarms_caught = 0;
-    s->stop = 0;
-    s->target = pthread_self();
-    ck_assert_int_eq(pthread_create(&s->thread, NULL, storm_run, s), 0);
-}
-
-static int storm_stop(struct storm *s)
-{
-    s->stop = 1;
-    pthread_join(s->thread, NULL);
-    sigaction(SIGALRM, &s->previous, NULL);
-    return (int)alarms_caught;
-}
-
 /* ---- recv ------------------------------------------------------------------
  */
 
 START_TEST(recv_timeout_is_etimedout_never_early)
 {
     struct tcpq_options opt = tq_mode_options(TCPQ_TIMEOUT, 300);
-    struct storm storm;
+    struct tq_storm storm;
     int client, server, caught = 0;
     char byte;
     double start, elapsed;
@@ -94,13 +34,13 @@ START_TEST(recv_timeout_is_etimedout_never_early)
     ck_assert_int_eq(tq_connected_pair(&client, &server, NULL), 0);
     ck_assert_int_eq(tcpq_set_timeout_mode(server, &opt), 0);
     if (_i == 1)
-        storm_start(&storm);
+        tq_storm_start(&storm);
     start = tq_now_ms();
     n = tcpq_recv(server, &byte, 1);
     err = errno;
     elapsed = tq_now_ms() - start;
     if (_i == 1)
-        caught = storm_stop(&storm);
+        caught = tq_storm_stop(&storm);
     ck_assert_int_eq(n, -1);
     ck_assert_msg(err == ETIMEDOUT, "errno %d (%s)", err, strerror(err));
     ck_assert_int_eq(tcpq_errclass(err), TCPQ_ERR_TIMEOUT);
@@ -122,7 +62,7 @@ struct late_sender {
 static void *send_late(void *arg)
 {
     struct late_sender *l = arg;
-    sleep_ms(l->delay_ms);
+    tq_sleep_ms(l->delay_ms);
     send(l->fd, "x", 1, MSG_NOSIGNAL);
     return NULL;
 }
@@ -130,7 +70,7 @@ static void *send_late(void *arg)
 START_TEST(blocking_recv_retries_eintr_until_data)
 {
     struct late_sender late;
-    struct storm storm;
+    struct tq_storm storm;
     pthread_t thread;
     int client, server, caught;
     char byte = 0;
@@ -140,12 +80,12 @@ START_TEST(blocking_recv_retries_eintr_until_data)
     ck_assert_int_eq(tq_connected_pair(&client, &server, NULL), 0);
     late.fd = client;
     late.delay_ms = 200;
-    storm_start(&storm);
+    tq_storm_start(&storm);
     ck_assert_int_eq(pthread_create(&thread, NULL, send_late, &late), 0);
     start = tq_now_ms();
     n = tcpq_recv(server, &byte, 1);
     elapsed = tq_now_ms() - start;
-    caught = storm_stop(&storm);
+    caught = tq_storm_stop(&storm);
     pthread_join(thread, NULL);
     ck_assert_msg(n == 1, "recv gave %zd, errno %d", n, errno);
     ck_assert_int_eq(byte, 'x');
@@ -167,6 +107,41 @@ START_TEST(recv_returns_data_and_zero_at_orderly_shutdown)
     ck_assert_int_eq(tcpq_recv(server, buf, sizeof buf), 5);
     ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
     ck_assert_int_eq(tcpq_recv(server, buf, sizeof buf), 0);
+    close(client);
+    close(server);
+}
+END_TEST
+
+/* recv of zero bytes returns 0 at once in every mode, as CPython's
+   recv(0) returns b'' at once: it waits for nothing, whether data is
+   pending or not, and consumes nothing. */
+START_TEST(recv_of_zero_bytes_returns_at_once_in_every_mode)
+{
+    static const enum tcpq_mode modes[] = {TCPQ_BLOCKING, TCPQ_TIMEOUT,
+                                           TCPQ_NONBLOCKING};
+    struct tcpq_options opt = tq_mode_options(modes[_i], 2000);
+    struct late_sender late;
+    pthread_t thread;
+    int client, server;
+    char buf[4];
+    double start, elapsed;
+    ssize_t n;
+
+    ck_assert_int_eq(tq_connected_pair(&client, &server, NULL), 0);
+    ck_assert_int_eq(tcpq_set_timeout_mode(server, &opt), 0);
+    /* nothing pending: a byte arrives only after 500 ms */
+    late.fd = client;
+    late.delay_ms = 500;
+    ck_assert_int_eq(pthread_create(&thread, NULL, send_late, &late), 0);
+    start = tq_now_ms();
+    n = tcpq_recv(server, buf, 0);
+    elapsed = tq_now_ms() - start;
+    ck_assert_msg(n == 0, "recv of 0 bytes gave %zd (%s)", n, strerror(errno));
+    ck_assert_msg(elapsed < 100.0, "recv of 0 bytes waited %.0f ms", elapsed);
+    pthread_join(thread, NULL);
+    /* a byte pending: still 0, and the byte is still there */
+    ck_assert_int_eq(tcpq_recv(server, buf, 0), 0);
+    ck_assert_int_eq(recv(server, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT), 1);
     close(client);
     close(server);
 }
@@ -205,20 +180,20 @@ START_TEST(accept_timeout_is_etimedout_never_early)
 {
     struct tcpq_options opt = tq_mode_options(TCPQ_TIMEOUT, 300);
     struct tcpq_report rep;
-    struct storm storm;
+    struct tq_storm storm;
     int lfd, fd, err, caught = 0;
     double start, elapsed;
 
     lfd = tcpq_open_listener("127.0.0.1", "0", &opt, &rep);
     ck_assert_msg(lfd >= 0, "%s", rep.message);
     if (_i == 1)
-        storm_start(&storm);
+        tq_storm_start(&storm);
     start = tq_now_ms();
     fd = tcpq_accept(lfd, NULL, NULL);
     err = errno;
     elapsed = tq_now_ms() - start;
     if (_i == 1)
-        caught = storm_stop(&storm);
+        caught = tq_storm_stop(&storm);
     ck_assert_int_eq(fd, -1);
     ck_assert_msg(err == ETIMEDOUT, "errno %d (%s)", err, strerror(err));
     ck_assert_msg(elapsed >= 300.0, "timed out early: %.1f ms", elapsed);
@@ -247,7 +222,7 @@ START_TEST(accepted_socket_takes_the_listener_mode)
     ck_assert_msg(lfd >= 0, "%s", rep.message);
     client = tq_connect_nb(tq_port_of(lfd));
     ck_assert_int_ge(client, 0);
-    sleep_ms(50); /* the handshake completes on loopback */
+    tq_sleep_ms(50); /* the handshake completes on loopback */
     fd = tcpq_accept(lfd, (struct sockaddr *)&peer, &peer_len);
     ck_assert_msg(fd >= 0, "accept: %s", strerror(errno));
     ck_assert_int_eq(peer.ss_family, AF_INET);
@@ -272,24 +247,6 @@ END_TEST
 /* ---- connect ---------------------------------------------------------------
  */
 
-/* A listener with backlog 0 whose one queue slot is taken drops SYNs: a
-   peer that never answers, on this machine. */
-static int blackhole(int *filler)
-{
-    int lfd = tcpq_open_listener("127.0.0.1", "0", NULL, NULL);
-    int queued = 0, i;
-
-    ck_assert_int_ge(lfd, 0);
-    ck_assert_int_eq(listen(lfd, 0), 0);
-    *filler = tq_connect_nb(tq_port_of(lfd));
-    for (i = 0; i < 100 && queued < 1; i++) {
-        sleep_ms(5);
-        tq_tcpi_listen(lfd, &queued, NULL);
-    }
-    ck_assert_int_eq(queued, 1);
-    return lfd;
-}
-
 static int count_syn_sent(int port)
 {
     char filter[64];
@@ -306,7 +263,7 @@ START_TEST(connect_timeout_leaves_nothing_behind)
     struct tcpq_options opt = tq_mode_options(TCPQ_TIMEOUT, 300);
     struct tcpq_report rep;
     char port[16], where[48];
-    int filler, lfd = blackhole(&filler);
+    int filler, lfd = tq_blackhole(&filler);
     int fds, fd, err;
     double start, elapsed;
 
@@ -413,7 +370,7 @@ START_TEST(nonblocking_connect_returns_in_progress_and_finishes)
     struct tcpq_options opt = tq_mode_options(TCPQ_NONBLOCKING, 0);
     struct tcpq_report rep;
     char port[16];
-    int filler, hole = blackhole(&filler);
+    int filler, hole = tq_blackhole(&filler);
     int lfd, fd;
     double start, elapsed;
 
@@ -466,7 +423,7 @@ static void *read_slowly(void *arg)
             break;
         r->received += (size_t)n;
         if (slow && rounds++ < 500)
-            sleep_ms(20);
+            tq_sleep_ms(20);
     }
     return NULL;
 }
@@ -549,7 +506,7 @@ static int send_to_closed_peer(void *arg, char *why, size_t cap)
     for (i = 0; i < 100 && rc == 0; i++) { /* bounded: about 1 s */
         rc = (int)tcpq_send_all(client, chunk, sizeof chunk) < 0 ? -1 : 0;
         if (rc == 0)
-            sleep_ms(10);
+            tq_sleep_ms(10);
     }
     TQ_REQUIRE(rc == -1, "100 sends to a closed peer all succeeded");
     TQ_REQUIRE(errno == EPIPE || errno == ECONNRESET, "errno %d (%s)", errno,
@@ -662,6 +619,8 @@ Suite *io_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, recv_returns_data_and_zero_at_orderly_shutdown);
     tcase_add_test(tc, nonblocking_recv_and_accept_fail_at_once);
+    tcase_add_loop_test(tc, recv_of_zero_bytes_returns_at_once_in_every_mode, 0,
+                        3);
     tcase_add_loop_test(
         tc, accepted_socket_takes_the_listener_mode, 0,
         (int)(sizeof listener_modes / sizeof listener_modes[0]));

@@ -4,7 +4,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -213,7 +215,10 @@ static int hidden_proc_sys(void *arg, char *why, size_t cap)
     TQ_REQUIRE(fd >= 0, "listen without /proc/sys: %s", rep.message);
     TQ_REQUIRE(rep.warnings & TCPQ_WARN_LIMITS_COMPILED,
                "no LIMITS_COMPILED warning: %s", rep.message);
-    TQ_REQUIRE(strstr(rep.message, "runtime limits unreadable") != NULL,
+    /* the message names what could not be read, and why */
+    TQ_REQUIRE(strstr(rep.message, "net.ipv4.tcp_syncookies unreadable") !=
+                       NULL &&
+                   strstr(rep.message, strerror(ENOENT)) != NULL,
                "message: %s", rep.message);
     /* the kernel's clamp (100), read back, not the compile-time guess */
     TQ_REQUIRE(tq_tcpi_listen(fd, NULL, &backlog) == 0 && backlog == 100,
@@ -231,6 +236,71 @@ START_TEST(hidden_proc_sys_falls_back_and_still_listens)
 }
 END_TEST
 
+/* Out of descriptors: procfs cannot be opened. The one free descriptor
+   must go to the listener only after the limits were read, and with none
+   left the message must give the real cause (EMFILE), not claim the
+   limits are hidden. */
+static int out_of_descriptors(void *arg, char *why, size_t cap)
+{
+    struct tcpq_report rep;
+    struct rlimit rl;
+    int filler[64], fillers = 0, spare, fd, backlog = -1;
+    long syncookies = tq_read_long("/proc/sys/net/ipv4/tcp_syncookies");
+
+    (void)arg;
+    /* the soft limit only: valgrind refuses a change to the hard one */
+    TQ_REQUIRE(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit: %s",
+               strerror(errno));
+    rl.rlim_cur = (rlim_t)(tq_open_fds() + 40);
+    TQ_REQUIRE(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit: %s",
+               strerror(errno));
+    spare = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    TQ_REQUIRE(spare >= 0, "socket: %s", strerror(errno));
+    while (fillers < 64 &&
+           (filler[fillers] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        fillers++;
+    TQ_REQUIRE(fillers > 0 && fillers < 64 && errno == EMFILE,
+               "could not run out of descriptors");
+    close(filler[--fillers]); /* exactly one free */
+
+    fd = tcpq_open_listener("127.0.0.1", "0", NULL, &rep);
+    TQ_REQUIRE(fd >= 0, "open_listener with one free descriptor: %s",
+               rep.message);
+    TQ_REQUIRE(!(rep.warnings & TCPQ_WARN_LIMITS_COMPILED),
+               "one free descriptor: limits reported unreadable: %s",
+               rep.message);
+    TQ_REQUIRE(tq_tcpi_listen(fd, NULL, &backlog) == 0 &&
+                   rep.backlog == backlog,
+               "report.backlog %d, TCP_INFO %d", rep.backlog, backlog);
+    if (syncookies == 1 && !tq_linux_before(6, 13))
+        TQ_REQUIRE(rep.syn_queue_capacity == backlog + 1,
+                   "syn_queue_capacity %d, want %d", rep.syn_queue_capacity,
+                   backlog + 1);
+
+    /* none free now: listen() itself needs no descriptor */
+    TQ_REQUIRE(open("/dev/null", O_RDONLY) < 0 && errno == EMFILE,
+               "a descriptor is still free");
+    TQ_REQUIRE(tcpq_listen(spare, NULL, &rep) == 0, "listen: %s", rep.message);
+    TQ_REQUIRE(rep.warnings & TCPQ_WARN_LIMITS_COMPILED,
+               "no descriptor: no LIMITS_COMPILED warning: %s", rep.message);
+    TQ_REQUIRE(strstr(rep.message, strerror(EMFILE)) != NULL &&
+                   strstr(rep.message, "net.ipv4.tcp_syncookies") != NULL,
+               "the message hides the cause (EMFILE): %s", rep.message);
+    TQ_REQUIRE(rep.syn_queue_capacity == -1, "syn_queue_capacity %d",
+               rep.syn_queue_capacity);
+    close(fd);
+    close(spare);
+    while (fillers > 0)
+        close(filler[--fillers]);
+    return 0;
+}
+
+START_TEST(running_out_of_descriptors_is_named_not_called_hidden_limits)
+{
+    tq_run_in_child(0, out_of_descriptors, NULL);
+}
+END_TEST
+
 Suite *limits_suite(void)
 {
     Suite *s = suite_create("limits");
@@ -242,6 +312,8 @@ Suite *limits_suite(void)
     tcase_add_test(tc, limits_null_is_einval_and_success_keeps_errno);
     tcase_add_test(tc, version_matches_header);
     tcase_add_test(tc, warning_names_cover_every_bit);
+    tcase_add_test(
+        tc, running_out_of_descriptors_is_named_not_called_hidden_limits);
     suite_add_tcase(s, tc);
 
     tcase_add_loop_test(parse, parse_int_is_strict, 0,

@@ -24,6 +24,9 @@ int main(void)
     srunner_add_suite(runner, modes_suite());
     srunner_add_suite(runner, bad_input_suite());
     srunner_add_suite(runner, io_suite());
+    srunner_add_suite(runner, connect_suite());
+    srunner_add_suite(runner, signals_suite());
+    srunner_add_suite(runner, costs_suite());
     srunner_add_suite(runner, info_suite());
     srunner_add_suite(runner, queue_suite());
     srunner_add_suite(runner, hygiene_suite());

@@ -1,6 +1,8 @@
 /* tcpq_queue_stats and tcpq_listen_counters against ss and nstat, and the
    strict /proc/net/netstat parser on malformed input. */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,81 @@ static int overflow_in_namespace(void *arg, char *why, size_t cap)
 START_TEST(queue_stats_match_ss_and_nstat_after_overflow)
 {
     tq_run_in_child(TQ_NS_NET, overflow_in_namespace, NULL);
+}
+END_TEST
+
+/* A thread that moved itself into a network namespace of its own: the
+   counters must be that namespace's, as nstat run from that thread (its
+   child shares the thread's namespace) tells them, not the process's. */
+struct thread_ns {
+    char why[320];
+    long long ours, overflows, witness, process_view;
+};
+
+static void *overflow_in_thread_namespace(void *arg)
+{
+    struct thread_ns *t = arg;
+    struct tcpq_options opt;
+    struct tcpq_report rep;
+    struct tcpq_queue_stats stats;
+    int fd, clients[8], i;
+
+    memset(&opt, 0, sizeof opt);
+    opt.backlog = 1;
+    if (unshare(CLONE_NEWNET) < 0 || tq_shell("ip link set lo up") != 0) {
+        snprintf(t->why, sizeof t->why, "unshare in a thread: %s",
+                 strerror(errno));
+        return NULL;
+    }
+    fd = tcpq_open_listener("127.0.0.1", "0", &opt, &rep);
+    if (fd < 0) {
+        snprintf(t->why, sizeof t->why, "listener: %s", rep.message);
+        return NULL;
+    }
+    tq_burst(fd, 8, clients); /* holds 2; the rest overflow */
+    if (tcpq_queue_stats(fd, &stats) < 0 ||
+        tcpq_listen_counters(&t->ours, NULL) < 0)
+        snprintf(t->why, sizeof t->why, "queue_stats: %s", strerror(errno));
+    t->overflows = stats.listen_overflows;
+    t->witness = tq_nstat("TcpExtListenOverflows");
+    for (i = 0; i < 8; i++)
+        if (clients[i] >= 0)
+            close(clients[i]);
+    close(fd);
+    return NULL;
+}
+
+static int counters_of_thread_namespace(void *arg, char *why, size_t cap)
+{
+    struct thread_ns t;
+    pthread_t thread;
+
+    (void)arg;
+    memset(&t, 0, sizeof t);
+    TQ_REQUIRE(
+        pthread_create(&thread, NULL, overflow_in_thread_namespace, &t) == 0,
+        "pthread_create");
+    pthread_join(thread, NULL);
+    TQ_REQUIRE(t.why[0] == '\0', "%s", t.why);
+    t.process_view = tq_nstat("TcpExtListenOverflows");
+    TQ_REQUIRE(t.witness > 0,
+               "nstat in the thread's namespace saw %lld "
+               "overflows",
+               t.witness);
+    TQ_REQUIRE(t.overflows == t.witness,
+               "tcpq_queue_stats: ListenOverflows %lld; nstat in the "
+               "thread's namespace %lld; the process's namespace %lld",
+               t.overflows, t.witness, t.process_view);
+    TQ_REQUIRE(t.ours == t.witness,
+               "tcpq_listen_counters: %lld; nstat in the thread's namespace "
+               "%lld",
+               t.ours, t.witness);
+    return 0;
+}
+
+START_TEST(counters_come_from_the_calling_threads_namespace)
+{
+    tq_run_in_child(TQ_NS_NET, counters_of_thread_namespace, NULL);
 }
 END_TEST
 
@@ -203,12 +280,13 @@ Suite *queue_suite(void)
     Suite *s = suite_create("queue");
     TCase *tc = tcase_create("stats");
     TCase *parse = tcase_create("netstat_parser");
-    TCase *ns = tq_tcase_if(s, "overflow_in_namespace", tq_caps.netns, 1,
+    TCase *ns = tq_tcase_if(s, "overflow_in_namespace", tq_caps.netns, 2,
                             "no private network namespace can be made here");
 
     if (ns != NULL) {
         tcase_set_timeout(ns, 30);
         tcase_add_test(ns, queue_stats_match_ss_and_nstat_after_overflow);
+        tcase_add_test(ns, counters_come_from_the_calling_threads_namespace);
     }
     tcase_add_test(tc, listen_counters_match_queue_stats);
     tcase_add_test(tc, queue_stats_bad_input);

@@ -4,6 +4,8 @@
 #define CHECK_TCPQ_H
 
 #include <check.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -20,6 +22,9 @@ Suite *info_suite(void);
 Suite *queue_suite(void);
 Suite *hygiene_suite(void);
 Suite *abi_suite(void);
+Suite *connect_suite(void);
+Suite *signals_suite(void);
+Suite *costs_suite(void);
 
 /* ---- what this machine lets the tests do (probed once in main) --------- */
 struct tq_caps {
@@ -28,6 +33,7 @@ struct tq_caps {
     int mountns;  /* a private mount namespace (with netns) can be made */
     int have_ss;  /* ss(8) runs */
     int have_nft; /* nft(8) runs in a private network namespace */
+    int veth;     /* ip(8) makes a veth pair in a private network namespace */
 };
 extern struct tq_caps tq_caps;
 void tq_probe(void);
@@ -76,6 +82,31 @@ int tq_getsockopt_int(int fd, int level, int name);
 double tq_now_ms(void);
 int tq_linux_before(int major, int minor); /* running kernel older? */
 long long tq_nstat(const char *name);      /* nstat -asz NAME, -1 on failure */
+
+/* Sleeps ms milliseconds, resuming after signals. */
+void tq_sleep_ms(long ms);
+
+/* A listener with backlog 0 whose one queue slot is taken by *filler: it
+   drops SYNs, a peer that never answers, on this machine. */
+int tq_blackhole(int *filler);
+
+/* Runs a formatted shell command: its exit status, -1 if it did not run. */
+int tq_shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* In a child in a mount + network namespace: names resolve from `hosts`
+   alone (a private /etc/hosts, nsswitch.conf "hosts: files"), so no query
+   leaves this machine. 0, or -1 with the reason in why. */
+int tq_private_hosts(const char *hosts, char *why, size_t cap);
+
+/* ---- a signal storm: SIGALRM (no SA_RESTART) to the calling thread every
+   millisecond, so every wait in it sees EINTR; at most 10 s. ------------ */
+struct tq_storm {
+    pthread_t target, thread;
+    volatile int stop;
+    struct sigaction previous;
+};
+void tq_storm_start(struct tq_storm *s);
+int tq_storm_stop(struct tq_storm *s); /* returns the signals caught */
 
 /* Fires n non-blocking connects at 127.0.0.1:port and waits (bounded)
    until the listener's accept queue stops growing; returns the measured

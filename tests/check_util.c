@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,11 @@ void tq_probe(void)
         tq_caps.netns &&
         run_child(TQ_NS_NET, probe_command, "nft list ruleset >/dev/null 2>&1",
                   why, sizeof why) == 0;
+    tq_caps.veth =
+        tq_caps.netns && run_child(TQ_NS_NET, probe_command,
+                                   "ip link add tqprobe0 type veth peer name "
+                                   "tqprobe1 >/dev/null 2>&1",
+                                   why, sizeof why) == 0;
 }
 
 TCase *tq_tcase_if(Suite *s, const char *name, int ok, int n, const char *why)
@@ -450,4 +456,125 @@ int tq_burst(int listen_fd, int n, int *out)
         nanosleep(&pause, NULL);
     }
     return queued;
+}
+
+void tq_sleep_ms(long ms)
+{
+    struct timespec ts;
+
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+int tq_blackhole(int *filler)
+{
+    int lfd = tcpq_open_listener("127.0.0.1", "0", NULL, NULL);
+    int queued = 0, i;
+
+    ck_assert_int_ge(lfd, 0);
+    ck_assert_int_eq(listen(lfd, 0), 0);
+    *filler = tq_connect_nb(tq_port_of(lfd));
+    for (i = 0; i < 100 && queued < 1; i++) {
+        tq_sleep_ms(5);
+        tq_tcpi_listen(lfd, &queued, NULL);
+    }
+    ck_assert_int_eq(queued, 1);
+    return lfd;
+}
+
+int tq_shell(const char *fmt, ...)
+{
+    char cmd[1024];
+    va_list ap;
+    int n, status;
+
+    va_start(ap, fmt);
+    n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof cmd)
+        return -1;
+    status = system(cmd);
+    if (status == -1 || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+/* A temporary file holding text, bind-mounted over target. */
+static int mount_text_over(const char *text, const char *target, char *why,
+                           size_t cap)
+{
+    char path[] = "/tmp/tcpq-etc-XXXXXX";
+    int tmp = mkstemp(path);
+    size_t len = strlen(text);
+    int rc = 0;
+
+    if (tmp < 0) {
+        snprintf(why, cap, "mkstemp: %s", strerror(errno));
+        return -1;
+    }
+    if (write(tmp, text, len) != (ssize_t)len) {
+        snprintf(why, cap, "write %s: %s", path, strerror(errno));
+        rc = -1;
+    } else if (mount(path, target, "none", MS_BIND, NULL) < 0) {
+        snprintf(why, cap, "bind mount %s: %s", target, strerror(errno));
+        rc = -1;
+    }
+    close(tmp);
+    unlink(path);
+    return rc;
+}
+
+int tq_private_hosts(const char *hosts, char *why, size_t cap)
+{
+    if (mount_text_over("hosts: files\nservices: files\n", "/etc/nsswitch.conf",
+                        why, cap) < 0)
+        return -1;
+    return mount_text_over(hosts, "/etc/hosts", why, cap);
+}
+
+/* ---- a signal storm ------------------------------------------------------ */
+
+static volatile sig_atomic_t alarms_caught;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarms_caught++;
+}
+
+static void *storm_run(void *arg)
+{
+    struct tq_storm *s = arg;
+    int i;
+
+    for (i = 0; i < 10000 && !s->stop; i++) { /* bounded: 10 s at most */
+        pthread_kill(s->target, SIGALRM);
+        tq_sleep_ms(1);
+    }
+    return NULL;
+}
+
+void tq_storm_start(struct tq_storm *s)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sa.sa_flags = 0; /* no SA_RESTART: every wait sees EINTR */
+    sigemptyset(&sa.sa_mask);
+    ck_assert_int_eq(sigaction(SIGALRM, &sa, &s->previous), 0);
+    alarms_caught = 0;
+    s->stop = 0;
+    s->target = pthread_self();
+    ck_assert_int_eq(pthread_create(&s->thread, NULL, storm_run, s), 0);
+}
+
+int tq_storm_stop(struct tq_storm *s)
+{
+    s->stop = 1;
+    pthread_join(s->thread, NULL);
+    sigaction(SIGALRM, &s->previous, NULL);
+    return (int)alarms_caught;
 }
