@@ -197,6 +197,18 @@ TCPQ_API const char *tcpq_version(void);
    NULL for zero, several bits or an unknown bit. Never fails otherwise. */
 TCPQ_API const char *tcpq_warning_name(unsigned warning);
 
+/* The command that lifts the cause of one warning the report carries,
+   formatted into buf as snprintf(3) does (NUL-terminated, cut to len; buf
+   may be NULL when len is 0): e.g. "sysctl -w net.core.somaxconn=10000"
+   for TCPQ_WARN_BACKLOG_CLAMPED, from the report's own figures; "" where
+   no command helps (a buffer at the kernel's hard limit, autotuning, a
+   handshake already made, limits that cannot be read). Returns the length
+   of the full command, as snprintf does, or -1 with EINVAL (report NULL,
+   warning zero, several bits or unknown). The same text follows "raise it
+   with: " in the report's message. */
+TCPQ_API int tcpq_warning_fix(const struct tcpq_report *report,
+                              unsigned warning, char *buf, size_t len);
+
 /* Fills *out with this host's limits, read at run time (Linux: the
    caller's network namespace, from /proc/sys; BSDs: sysctl). A figure the
    OS does not have, or that cannot be read, is -1; when the backlog cap

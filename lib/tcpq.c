@@ -88,42 +88,84 @@ static void append(struct tcpq_report *r, const char *fmt, ...)
 struct warn_context {
     int backlog_read_back;      /* the kernel told the backlog back */
     int syncookies;             /* as read, -1 unknown */
-    unsigned flags;             /* the options' TCPQ_* flags */
     struct tcpq__unread unread; /* what could not be read, and why */
 };
 
-/* One buffer clamp, with the fix only where one helps: "rcvbuf 100
-   clamped to 50 by net.core.rmem_max; raise it with: sysctl -w
-   net.core.rmem_max=100". Past the kernel's hard cap no sysctl lifts it,
-   and a sysctl raises the cap only as far as the hard cap. */
-static void append_buffer_clamp(struct tcpq_report *r, const char *what,
-                                int requested, int granted, const char *cap,
-                                unsigned flags)
+/* The figure a sysctl should be raised to so that `requested` is granted:
+   the request itself, or the kernel's hard cap where it is lower. */
+static int raise_to(int requested)
 {
     const int hard = tcpq__os.buffer_hard_cap;
-    char text[128];
-    int n;
 
-    if (hard > 0 && granted >= hard) {
+    return hard > 0 && requested > hard ? hard : requested;
+}
+
+int tcpq_warning_fix(const struct tcpq_report *report, unsigned warning,
+                     char *buf, size_t len)
+{
+    const char *sysctl = NULL;
+    int value = 0;
+
+    if (report == NULL || tcpq_warning_name(warning) == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    switch (warning) {
+    case TCPQ_WARN_BACKLOG_CLAMPED:
+        sysctl = tcpq__os.somaxconn;
+        value = report->backlog_requested;
+        break;
+    case TCPQ_WARN_SYNCOOKIES_OFF:
+        sysctl = tcpq__os.syncookies;
+        value = 1;
+        break;
+    case TCPQ_WARN_RCVBUF_CLAMPED:
+    case TCPQ_WARN_SNDBUF_CLAMPED: {
+        int receive = warning == TCPQ_WARN_RCVBUF_CLAMPED;
+        int granted = receive ? report->rcvbuf : report->sndbuf;
+        /* at the hard cap (also where FORCE passed the sysctl) none helps */
+        if (tcpq__os.buffer_hard_cap > 0 && granted >= tcpq__os.buffer_hard_cap)
+            break;
+        sysctl = receive ? tcpq__os.rmem_max : tcpq__os.wmem_max;
+        value = raise_to(receive ? report->rcvbuf_requested
+                                 : report->sndbuf_requested);
+        break;
+    }
+    default: /* no command lifts the others */
+        break;
+    }
+    if (sysctl == NULL || tcpq__os.sysctl_set == NULL || value <= 0)
+        return snprintf(buf, len, "%s", "");
+    return snprintf(buf, len, "%s %s=%d", tcpq__os.sysctl_set, sysctl, value);
+}
+
+/* One clamp, with its fix where one helps: "rcvbuf 100 clamped to 50 by
+   net.core.rmem_max; raise it with: sysctl -w net.core.rmem_max=100". */
+static void append_clamp(struct tcpq_report *r, unsigned warning,
+                         const char *what, int requested, int granted,
+                         const char *cap)
+{
+    const int hard = tcpq__os.buffer_hard_cap;
+    int buffer = warning != TCPQ_WARN_BACKLOG_CLAMPED;
+    char fix[128];
+
+    tcpq_warning_fix(r, warning, fix, sizeof fix);
+    if (buffer && hard > 0 && granted >= hard)
         append(r,
                "%s %d clamped to %d, the kernel's hard limit (INT_MAX/2 "
                "bytes), which no setting lifts",
                what, requested, granted);
-        return;
-    }
-    if (cap == NULL || tcpq__os.sysctl_set == NULL ||
-        (flags & TCPQ_FORCE_BUFFERS)) {
+    else if (fix[0] == '\0')
         append(r, "%s %d clamped to %d by the kernel", what, requested,
                granted);
-        return;
-    }
-    n = snprintf(text, sizeof text, "%s %d clamped to %d by %s", what,
-                 requested, granted, cap);
-    if (hard > 0 && requested > hard && n > 0 && (size_t)n < sizeof text)
-        snprintf(text + n, sizeof text - (size_t)n,
-                 " (the kernel's hard limit is %d)", hard);
-    append(r, "%s; raise it with: %s %s=%d", text, tcpq__os.sysctl_set, cap,
-           hard > 0 && requested > hard ? hard : requested);
+    else if (buffer && hard > 0 && requested > hard)
+        append(r,
+               "%s %d clamped to %d by %s (the kernel's hard limit is %d); "
+               "raise it with: %s",
+               what, requested, granted, cap, hard, fix);
+    else
+        append(r, "%s %d clamped to %d by %s; raise it with: %s", what,
+               requested, granted, cap, fix);
 }
 
 /* On success: each warning the report carries, with its fix, most
@@ -136,16 +178,9 @@ static void compose_warnings(struct tcpq_report *r,
     if (r == NULL)
         return;
     r->message[0] = '\0';
-    if (r->warnings & TCPQ_WARN_BACKLOG_CLAMPED) {
-        if (tcpq__os.somaxconn == NULL || tcpq__os.sysctl_set == NULL)
-            append(r, "backlog %d clamped to %d by the kernel",
-                   r->backlog_requested, r->backlog);
-        else
-            append(r, "backlog %d clamped to %d by %s; raise it with: %s %s=%d",
-                   r->backlog_requested, r->backlog, tcpq__os.somaxconn,
-                   tcpq__os.sysctl_set, tcpq__os.somaxconn,
-                   r->backlog_requested);
-    }
+    if (r->warnings & TCPQ_WARN_BACKLOG_CLAMPED)
+        append_clamp(r, TCPQ_WARN_BACKLOG_CLAMPED, "backlog",
+                     r->backlog_requested, r->backlog, tcpq__os.somaxconn);
     if (r->warnings & TCPQ_WARN_LIMITS_COMPILED) {
         /* the figure and the real cause: a hidden /proc/sys (ENOENT) is
            not a process out of descriptors (EMFILE) */
@@ -162,16 +197,17 @@ static void compose_warnings(struct tcpq_report *r,
         else
             append(r, "%s: compile-time SOMAXCONN %d assumed", text, SOMAXCONN);
     }
-    if ((r->warnings & TCPQ_WARN_SYNCOOKIES_OFF) && tcpq__os.syncookies)
-        append(r, "%s=%d: SYNs past the SYN queue (%d) are dropped; %s %s=1",
-               tcpq__os.syncookies, c->syncookies, r->syn_queue_capacity,
-               tcpq__os.sysctl_set, tcpq__os.syncookies);
+    if ((r->warnings & TCPQ_WARN_SYNCOOKIES_OFF) && tcpq__os.syncookies) {
+        tcpq_warning_fix(r, TCPQ_WARN_SYNCOOKIES_OFF, text, sizeof text);
+        append(r, "%s=%d: SYNs past the SYN queue (%d) are dropped; %s",
+               tcpq__os.syncookies, c->syncookies, r->syn_queue_capacity, text);
+    }
     if (r->warnings & TCPQ_WARN_RCVBUF_CLAMPED)
-        append_buffer_clamp(r, "rcvbuf", r->rcvbuf_requested, r->rcvbuf,
-                            tcpq__os.rmem_max, c->flags);
+        append_clamp(r, TCPQ_WARN_RCVBUF_CLAMPED, "rcvbuf", r->rcvbuf_requested,
+                     r->rcvbuf, tcpq__os.rmem_max);
     if (r->warnings & TCPQ_WARN_SNDBUF_CLAMPED)
-        append_buffer_clamp(r, "sndbuf", r->sndbuf_requested, r->sndbuf,
-                            tcpq__os.wmem_max, c->flags);
+        append_clamp(r, TCPQ_WARN_SNDBUF_CLAMPED, "sndbuf", r->sndbuf_requested,
+                     r->sndbuf, tcpq__os.wmem_max);
     if (r->warnings & TCPQ_WARN_TOO_LATE)
         append(r, "buffers set after the handshake (window scale fixed): set "
                   "them before connect() or on the listener");
@@ -505,8 +541,7 @@ int tcpq_set_buffers(int fd, const struct tcpq_options *opt,
     if (check_call(fd, opt, report) < 0 || apply_buffers(fd, opt, report) < 0)
         return -1;
     if (report != NULL) {
-        struct warn_context c = {0, -1, 0, {NULL, 0}};
-        c.flags = opt->flags;
+        const struct warn_context c = {0, -1, {NULL, 0}};
         compose_warnings(report, &c);
     }
     errno = saved;
@@ -704,7 +739,6 @@ static int listen_checked(int fd, const struct tcpq_options *opt, int fresh,
         warn(r, TCPQ_WARN_SYNCOOKIES_OFF);
     context.backlog_read_back = read_back >= 0;
     context.syncookies = lim->syncookies;
-    context.flags = opt->flags;
     context.unread = limits->unread;
     compose_warnings(r, &context);
     return 0;
@@ -1017,8 +1051,7 @@ int tcpq_connect(const char *host, const char *port,
     if (fd < 0)
         return -1;
     if (report != NULL) {
-        struct warn_context c = {0, -1, 0, {NULL, 0}};
-        c.flags = opt->flags;
+        const struct warn_context c = {0, -1, {NULL, 0}};
         compose_warnings(report, &c);
     }
     errno = saved;

@@ -25,6 +25,7 @@ Suite *abi_suite(void);
 Suite *connect_suite(void);
 Suite *signals_suite(void);
 Suite *costs_suite(void);
+Suite *report_suite(void);
 
 /* ---- what this machine lets the tests do (probed once in main) --------- */
 struct tq_caps {
