@@ -7,16 +7,32 @@ VERSION_MINOR := $(shell sed -n 's/^\#define TCPQ_VERSION_MINOR *\([0-9]*\).*/\1
 VERSION_PATCH := $(shell sed -n 's/^\#define TCPQ_VERSION_PATCH *\([0-9]*\).*/\1/p' include/tcpq.h)
 VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
-# ---- where things go (every one overridable) ---------------------------
-PREFIX ?= /usr/local
-EXEC_PREFIX ?= $(PREFIX)
-LIBDIR ?= $(EXEC_PREFIX)/lib
-INCLUDEDIR ?= $(PREFIX)/include
-BINDIR ?= $(EXEC_PREFIX)/bin
-PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
-MANDIR ?= $(PREFIX)/share/man
+# ---- where things go (every one overridable, in either case, as zstd) ---
+prefix ?= /usr/local
+PREFIX ?= $(prefix)
+exec_prefix ?= $(PREFIX)
+EXEC_PREFIX ?= $(exec_prefix)
+libdir ?= $(EXEC_PREFIX)/lib
+LIBDIR ?= $(libdir)
+includedir ?= $(PREFIX)/include
+INCLUDEDIR ?= $(includedir)
+bindir ?= $(EXEC_PREFIX)/bin
+BINDIR ?= $(bindir)
+pkgconfigdir ?= $(LIBDIR)/pkgconfig
+PKGCONFIGDIR ?= $(pkgconfigdir)
+mandir ?= $(PREFIX)/share/man
+MANDIR ?= $(mandir)
 INSTALL ?= install
 PKG_CONFIG ?= pkg-config
+NM ?= nm
+
+# ---- where the build goes ------------------------------------------------
+# Objects go to $(OBJDIR); the library, programs and test binary to their
+# usual places under $(OUT) (empty: this tree). The sanitizer and other
+# variant builds set both to a directory of their own under build/, so
+# they never touch the normal build.
+OBJDIR ?= build
+OUT ?=
 
 # ---- platform: one file per family, chosen here ------------------------
 UNAME_S := $(shell uname -s)
@@ -50,12 +66,15 @@ endif
 
 # ---- flags -------------------------------------------------------------
 CFLAGS ?= -O2 -g
+LDLIBS ?=
 WARNFLAGS := -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wconversion
 ALL_CPPFLAGS = -Iinclude $(OS_CPPFLAGS) $(CPPFLAGS)
 ALL_CFLAGS = $(WARNFLAGS) $(CFLAGS)
-# a library linked into servers, setuid ones included: canaries, checked
-# string functions (need optimisation), and a read-only GOT
-HARDEN_CFLAGS := -fstack-protector-strong -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+# a library linked into servers, setuid ones included: canaries and checked
+# string functions (need optimisation); a packager's own choice wins: set
+# HARDEN_CFLAGS, or put a _FORTIFY_SOURCE level in CPPFLAGS or CFLAGS
+HARDEN_CFLAGS ?= -fstack-protector-strong \
+    $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2)
 LIB_CFLAGS = $(ALL_CFLAGS) -fPIC -fvisibility=hidden $(HARDEN_CFLAGS)
 
 ifeq ($(V),1)
@@ -66,17 +85,26 @@ else
   say = @printf '  %-6s %s\n'
 endif
 
-LIB_SRCS := lib/tcpq.c lib/io.c lib/parse.c $(OS_SRC)
-LIB_OBJS := $(LIB_SRCS:.c=.o)
+# the portable core, lowest layer first (lib/tcpq_internal.h)
+LIB_CORE_SRCS := lib/parse.c lib/sock.c lib/report.c lib/limits.c \
+                 lib/setup.c lib/endpoint.c lib/io.c
+# in layer order, the platform file just above the parsers
+LIB_SRCS := $(firstword $(LIB_CORE_SRCS)) $(OS_SRC) \
+            $(wordlist 2,$(words $(LIB_CORE_SRCS)),$(LIB_CORE_SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 LIB_HDRS := include/tcpq.h $(wildcard lib/*.h)
-EXAMPLES := examples/tcpq-info examples/echo-server examples/echo-client
+LIB_A := $(OUT)lib/libtcpq.a
+LIB_SO := $(OUT)lib/$(SHARED_NAME)
+LIB_PC := $(OUT)lib/libtcpq.pc
+EXAMPLE_SRCS := examples/tcpq-info.c examples/echo-server.c examples/echo-client.c
+EXAMPLES := $(EXAMPLE_SRCS:%.c=$(OUT)%)
 TEST_SRCS := $(wildcard tests/check_*.c)
-TEST_BIN := tests/check_tcpq
+TEST_BIN := $(OUT)tests/check_tcpq
 # tests/check_costs.c counts the calls the library makes through these
 TEST_WRAP := $(foreach f,recv send fcntl getsockopt setsockopt poll accept4 \
                getpeername clock_gettime,-Wl,--wrap=$(f))
 
-.PHONY: all lib examples demo check check-asan check-valgrind check-tsan fuzz \
+.PHONY: FORCE all lib examples demo check check-asan check-valgrind check-tsan fuzz \
         check-all lint matrix install-man manlint dist distcheck \
         check-downstream deb \
         deps bench bench-syscalls install install-lib install-bin \
@@ -84,77 +112,95 @@ TEST_WRAP := $(foreach f,recv send fcntl getsockopt setsockopt poll accept4 \
 
 all: lib examples
 
-lib: lib/libtcpq.a lib/$(SHARED_NAME)
+lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 
-lib/%.o: lib/%.c $(LIB_HDRS)
+$(OBJDIR)/%.o: %.c $(LIB_HDRS)
+	@mkdir -p $(@D)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(LIB_CFLAGS) -c $< -o $@
 
-lib/libtcpq.a: $(LIB_OBJS)
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
 	$(say) AR $@
 	$(Q)rm -f $@ && $(AR) rcs $@ $(LIB_OBJS)
 
-lib/$(SHARED_NAME): $(LIB_OBJS)
+$(LIB_SO): $(LIB_OBJS)
+	@mkdir -p $(@D)
 	$(say) LD $@
-	$(Q)$(CC) $(ALL_CFLAGS) $(SHARED_FLAGS) -o $@ $(LIB_OBJS) $(LDFLAGS)
-	$(Q)ln -sf $(SHARED_NAME) lib/$(SHARED_MAJOR)
-	$(Q)ln -sf $(SHARED_NAME) lib/$(SHARED_LINK)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SHARED_FLAGS) $(LDFLAGS) -o $@ $(LIB_OBJS) $(LDLIBS)
+	$(Q)ln -sf $(SHARED_NAME) $(@D)/$(SHARED_MAJOR)
+	$(Q)ln -sf $(SHARED_NAME) $(@D)/$(SHARED_LINK)
+
+# pkg-config's file, naming the directories of this build's install;
+# rewritten only when they change
+$(LIB_PC): libtcpq.pc.in include/tcpq.h FORCE
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' libtcpq.pc.in > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
 
 examples: $(EXAMPLES)
 
 # The examples link the static library so that they run from the tree.
-examples/%: examples/%.c include/tcpq.h $(wildcard examples/*.h) lib/libtcpq.a
+$(OUT)examples/%: examples/%.c include/tcpq.h $(wildcard examples/*.h) $(LIB_A)
+	@mkdir -p $(@D)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ lib/libtcpq.a -lpthread $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(LIB_A) -lpthread $(LDLIBS)
 
 # The main job: this host's limits and what typical requests become.
 demo: all
 	@./examples/tcpq-info
 
 # ---- tests ---------------------------------------------------------------
-$(TEST_BIN): $(TEST_SRCS) tests/check_tcpq.h lib/libtcpq.a
+$(TEST_BIN): $(TEST_SRCS) tests/check_tcpq.h $(LIB_A)
 	@$(PKG_CONFIG) --version >/dev/null 2>&1 || { echo "make check needs pkg-config: apt-get install pkg-config (or: make deps)"; exit 1; }
 	@$(PKG_CONFIG) --exists check || { echo "make check needs the Check framework: apt-get install check (or: make deps)"; exit 1; }
+	@mkdir -p $(@D)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CPPFLAGS) -Ilib $(ALL_CFLAGS) $$($(PKG_CONFIG) --cflags check) \
-	    $(TEST_SRCS) -o $@ lib/libtcpq.a $$($(PKG_CONFIG) --libs check) -lpthread \
-	    $(TEST_WRAP) $(LDFLAGS)
+	    $(LDFLAGS) $(TEST_SRCS) -o $@ $(LIB_A) $$($(PKG_CONFIG) --libs check) \
+	    -lpthread $(TEST_WRAP) $(LDLIBS)
 
 check: all $(TEST_BIN)
 	$(Q)sh tests/manlint.sh
+	$(Q)NM="$(NM)" sh tests/layers.sh $(LIB_OBJS)
 	$(Q)CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/downstream.sh
 	$(Q)./$(TEST_BIN)
 
 # ---- hardening: sanitizers, valgrind, fuzzing ---------------------------
-# Each rebuilds the tree with its own flags and cleans up after itself.
+# Each builds into a directory of its own under build/ (objects, library,
+# test binary), so the normal build is never touched.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := procfs netstat
+VARIANT = $(MAKE) -s OBJDIR=build/$(1)/obj OUT=build/$(1)/
 
 # the whole suite under AddressSanitizer + UBSan, in one process so that no
 # report is lost in a forked child
 check-asan:
-	$(Q)$(MAKE) -s clean
-	$(Q)$(MAKE) -s CC=clang CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all $(TEST_BIN)
-	$(Q)CK_FORK=no ./$(TEST_BIN)
-	$(Q)$(MAKE) -s clean
+	$(Q)$(call VARIANT,asan) CC=clang CFLAGS="$(SAN_FLAGS)" \
+	    LDFLAGS="-fsanitize=address,undefined" build/asan/tests/check_tcpq
+	$(Q)CK_FORK=no ./build/asan/tests/check_tcpq
 
 check-valgrind:
-	$(Q)$(MAKE) -s clean
-	$(Q)$(MAKE) -s CFLAGS="-O1 -g" all $(TEST_BIN)
+	$(Q)$(call VARIANT,valgrind) CFLAGS="-O1 -g" build/valgrind/tests/check_tcpq
 	$(Q)CK_FORK=no valgrind -q --leak-check=full \
-	    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 ./$(TEST_BIN)
-	$(Q)$(MAKE) -s clean
+	    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
+	    ./build/valgrind/tests/check_tcpq
 
 # libFuzzer on every parser of kernel text, FUZZ_SECONDS each, on a copy of
 # the committed seed corpus
 fuzz:
+	$(Q)mkdir -p build/fuzz
 	$(Q)for t in $(FUZZ_TARGETS); do \
 	    clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined \
-	        -Iinclude -Ilib tests/fuzz/fuzz_$$t.c lib/parse.c -o tests/fuzz/fuzz_$$t || exit 1; \
+	        -Iinclude -Ilib tests/fuzz/fuzz_$$t.c lib/parse.c -o build/fuzz/fuzz_$$t || exit 1; \
 	    work=$$(mktemp -d) && cp tests/fuzz/corpus/$$t/* "$$work"/ && \
-	    ./tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	    ./build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 	        -artifact_prefix="$$work/" "$$work" > "$$work.log" 2>&1; \
 	    rc=$$?; tail -n 1 "$$work.log"; \
 	    if [ $$rc -ne 0 ]; then tail -n 40 "$$work.log"; rm -rf "$$work" "$$work.log"; \
@@ -164,10 +210,11 @@ fuzz:
 	done
 
 # the API from 8 threads at once under ThreadSanitizer; built from the
-# sources into its own binary, so lib/*.o are left alone
+# sources into its own binary under build/tsan
 TSAN_CC ?= clang
-TSAN_BIN := tests/stress_tsan
+TSAN_BIN := build/tsan/stress_tsan
 $(TSAN_BIN): tests/stress_tsan.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(@D)
 	$(say) CC $@
 	$(Q)$(TSAN_CC) $(ALL_CPPFLAGS) $(WARNFLAGS) -g -O1 -fsanitize=thread \
 	    $(LIB_SRCS) tests/stress_tsan.c -o $@ -lpthread
@@ -199,8 +246,9 @@ manlint:
 	$(Q)sh tests/manlint.sh
 
 # cppcheck and clang-tidy (.clang-tidy), both clean or it fails
-lint:
+lint: lib
 	$(Q)sh tests/lint.sh
+	$(Q)NM="$(NM)" sh tests/layers.sh $(LIB_OBJS)
 
 # -Werror with gcc and clang, musl, the header as C++ and as C89
 matrix:
@@ -225,9 +273,9 @@ deps:
 # ---- benchmarks ------------------------------------------------------------
 BENCHES := bench/burst bench/io bench/accept bench/setup bench/syscalls
 
-bench/%: bench/%.c include/tcpq.h lib/libtcpq.a
+bench/%: bench/%.c include/tcpq.h $(LIB_A)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ lib/libtcpq.a -lpthread -lm $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(LIB_A) -lpthread -lm $(LDLIBS)
 
 # ratios measured side by side in one run; not part of make check
 bench: $(BENCHES)
@@ -241,10 +289,10 @@ bench-syscalls: bench/syscalls
 
 install: install-lib install-includes install-pc install-bin install-man
 
-install-lib: lib
+install-lib: $(LIB_A) $(LIB_SO)
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(LIBDIR)
-	$(Q)$(INSTALL) -m 644 lib/libtcpq.a $(DESTDIR)$(LIBDIR)/libtcpq.a
-	$(Q)$(INSTALL) -m 755 lib/$(SHARED_NAME) $(DESTDIR)$(LIBDIR)/$(SHARED_NAME)
+	$(Q)$(INSTALL) -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libtcpq.a
+	$(Q)$(INSTALL) -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/$(SHARED_NAME)
 	$(Q)ln -sf $(SHARED_NAME) $(DESTDIR)$(LIBDIR)/$(SHARED_MAJOR)
 	$(Q)ln -sf $(SHARED_NAME) $(DESTDIR)$(LIBDIR)/$(SHARED_LINK)
 	@echo "libtcpq $(VERSION) installed in $(DESTDIR)$(LIBDIR)"
@@ -262,13 +310,10 @@ install-includes:
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(INCLUDEDIR)
 	$(Q)$(INSTALL) -m 644 include/tcpq.h $(DESTDIR)$(INCLUDEDIR)/tcpq.h
 
-# generated at install time, so it always names this install's directories
-install-pc: libtcpq.pc.in include/tcpq.h
+# the build target above, remade when the directories differ
+install-pc: $(LIB_PC)
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(PKGCONFIGDIR)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' libtcpq.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libtcpq.pc
-	$(Q)chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libtcpq.pc
+	$(Q)$(INSTALL) -m 644 $(LIB_PC) $(DESTDIR)$(PKGCONFIGDIR)/libtcpq.pc
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(LIBDIR)/libtcpq.a $(DESTDIR)$(LIBDIR)/$(SHARED_NAME) \
@@ -284,9 +329,9 @@ print-%:
 	@echo '$($*)'
 
 clean:
-	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib \
-	    $(EXAMPLES) $(TEST_BIN) $(BENCHES) \
-	    $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%) $(TSAN_BIN) libtcpq-*.tar.gz
+	$(Q)rm -rf build
+	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib lib/libtcpq.pc \
+	    $(EXAMPLES) $(TEST_BIN) $(BENCHES) libtcpq-*.tar.gz
 
 format:
 	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c

@@ -4,12 +4,18 @@
  *
  * SPDX-License-Identifier: MIT
  *
- * This is the only public header. Every function returns -1 and sets errno
- * on failure; every function that can fail takes an optional, caller-owned
- * struct tcpq_report (NULL allowed) whose `message` then names the step and
- * the reason, e.g. "bind 127.0.0.1:80: Permission denied". On success the
- * report carries the figures the kernel really applied and the warnings,
- * each with the exact fix. On success errno is left as it was on entry.
+ * This is the only public header. Every function that can fail returns -1
+ * and sets errno; on success errno is left as it was on entry. The
+ * functions that set a socket up (tcpq_listen, tcpq_set_buffers,
+ * tcpq_open_listener, tcpq_connect) also take an optional, caller-owned
+ * struct tcpq_report (NULL allowed): on failure its `message` names the
+ * step and the reason, e.g. "bind 127.0.0.1:80: Permission denied"; on
+ * success it carries the figures the kernel really applied and the
+ * warnings, each with the exact fix (tcpq_warning_fix gives the fix as
+ * data).
+ *
+ * Sections: version; reports and warnings; errors; options and modes;
+ * limits; listeners; buffers and modes; clients; I/O; queue telemetry.
  */
 #ifndef TCPQ_H
 #define TCPQ_H
@@ -40,14 +46,112 @@ extern "C" {
     ((TCPQ_VERSION_MAJOR << 16) | (TCPQ_VERSION_MINOR << 8) |                  \
      TCPQ_VERSION_PATCH)
 
+/* What marks an exported function; define it before including this
+   header to override (e.g. empty, or a dllimport). */
+#ifndef TCPQ_API
 #if defined(__GNUC__) && __GNUC__ >= 4
 #define TCPQ_API __attribute__((visibility("default")))
 #else
 #define TCPQ_API
 #endif
+#endif
+
+/* On the functions that return a descriptor: ignoring it leaks it. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define TCPQ_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define TCPQ_WARN_UNUSED
+#endif
+
+/* "MAJOR.MINOR.PATCH" of the library actually linked; equals
+   TCPQ_VERSION_STRING of the header it was built with. Never fails. */
+TCPQ_API const char *tcpq_version(void);
 
 /* ------------------------------------------------------------------ */
-/* Types                                                               */
+/* Reports and warnings                                                */
+
+/* Filled by every call that takes it. The call first sets every int field
+   to -1 ("not measured by this call"), warnings to 0 and both strings to
+   "", then fills what it measured. */
+struct tcpq_report {
+    int backlog_requested;     /* as given in the options (0 for NULL) */
+    int backlog;               /* what the kernel uses, read back where the
+                                  OS allows (Linux TCP_INFO) */
+    int accept_queue_capacity; /* completed connections held un-accepted
+                                  before new SYNs are dropped (Linux:
+                                  backlog + 1) */
+    int syn_queue_capacity;    /* half-open connections stored before SYNs
+                                  are dropped or answered with cookies; -1
+                                  where not bounded/known */
+    int rcvbuf_requested, rcvbuf, rcvbuf_kernel; /* rcvbuf in the caller's
+                                  units; rcvbuf_kernel exactly as
+                                  getsockopt reports it */
+    int sndbuf_requested, sndbuf, sndbuf_kernel;
+    unsigned warnings; /* TCPQ_WARN_* */
+    char address[64];  /* bound or connected address, "127.0.0.1:40123",
+                          "[::1]:40123", "[fe80::1%eth0]:40123" */
+    char message[256]; /* failure: step and reason. success: each warning
+                          with its fix, joined by "; " (cut at 255 bytes) */
+};
+
+/* The warning bits of report.warnings. */
+/* asked for more than the OS allows */
+#define TCPQ_WARN_BACKLOG_CLAMPED (1u << 0)
+/* the kernel granted a smaller receive / send buffer */
+#define TCPQ_WARN_RCVBUF_CLAMPED (1u << 1)
+#define TCPQ_WARN_SNDBUF_CLAMPED (1u << 2)
+/* a fixed buffer disables the kernel's autotuning */
+#define TCPQ_WARN_AUTOTUNING_OFF (1u << 3)
+/* a runtime limit could not be read: compile-time guess used, or a
+   capacity unknown (the message names the limit and why) */
+#define TCPQ_WARN_LIMITS_COMPILED (1u << 4)
+/* buffers set after the handshake: the window scale is already fixed */
+#define TCPQ_WARN_TOO_LATE (1u << 5)
+/* SYN queue overflow will drop SYNs */
+#define TCPQ_WARN_SYNCOOKIES_OFF (1u << 6)
+
+/* The macro name of one warning bit, e.g. "TCPQ_WARN_BACKLOG_CLAMPED";
+   NULL for zero, several bits or an unknown bit. Never fails otherwise. */
+TCPQ_API const char *tcpq_warning_name(unsigned warning);
+
+/* The command that lifts the cause of one warning the report carries,
+   formatted into buf as snprintf(3) does (NUL-terminated, cut to len; buf
+   may be NULL when len is 0): e.g. "sysctl -w net.core.somaxconn=10000"
+   for TCPQ_WARN_BACKLOG_CLAMPED, from the report's own figures; "" where
+   no command helps (a buffer at the kernel's hard limit, autotuning, a
+   handshake already made, limits that cannot be read). Returns the length
+   of the full command, as snprintf does, or -1 with EINVAL (report NULL,
+   warning zero, several bits or unknown). The same text follows "raise it
+   with: " in the report's message. */
+TCPQ_API int tcpq_warning_fix(const struct tcpq_report *report,
+                              unsigned warning, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+
+/* The class of an errno value, as Python's exceptions (PEP 3151). */
+enum tcpq_errclass {
+    TCPQ_ERR_NONE = 0,
+    TCPQ_ERR_WOULDBLOCK,
+    TCPQ_ERR_TIMEOUT,
+    TCPQ_ERR_INTERRUPTED,
+    TCPQ_ERR_REFUSED,
+    TCPQ_ERR_RESET,
+    TCPQ_ERR_ABORTED,
+    TCPQ_ERR_BROKEN_PIPE,
+    TCPQ_ERR_ADDR_IN_USE,
+    TCPQ_ERR_OTHER
+};
+
+/* EAGAIN, EWOULDBLOCK, EALREADY, EINPROGRESS -> WOULDBLOCK; ETIMEDOUT ->
+   TIMEOUT; EINTR -> INTERRUPTED; ECONNREFUSED -> REFUSED; ECONNRESET ->
+   RESET; ECONNABORTED -> ABORTED; EPIPE, ESHUTDOWN -> BROKEN_PIPE;
+   EADDRINUSE -> ADDR_IN_USE; 0 -> NONE; anything else -> OTHER. Never
+   fails. */
+TCPQ_API enum tcpq_errclass tcpq_errclass(int err);
+
+/* ------------------------------------------------------------------ */
+/* Options and modes                                                   */
 
 /* The three modes of Python's socket.settimeout(None | t > 0 | 0.0). */
 enum tcpq_mode {
@@ -60,25 +164,26 @@ enum tcpq_mode {
 
 /* Flags: zero is the default in every bit. A clear bit never turns an
    option off; it leaves the kernel's default alone. */
-#define TCPQ_NO_REUSEADDR (1u << 0) /* do not set SO_REUSEADDR on listeners */
-#define TCPQ_REUSEPORT                                                         \
-    (1u << 1) /* SO_REUSEPORT (SO_REUSEPORT_LB on                              \
-                 FreeBSD); before bind only */
-#define TCPQ_V6ONLY                                                            \
-    (1u << 2) /* IPv6 listener takes no IPv4; before                           \
-                 bind only */
-#define TCPQ_NODELAY                                                           \
-    (1u << 3)                    /* TCP_NODELAY (inherited by accepted         \
-                                    sockets on Linux and the BSDs) */
-#define TCPQ_KEEPALIVE (1u << 4) /* SO_KEEPALIVE */
-#define TCPQ_FORCE_BUFFERS                                                     \
-    (1u << 5)                  /* Linux: SO_RCVBUFFORCE/SO_SNDBUFFORCE,        \
-                                  to pass net.core.rmem_max/wmem_max;          \
-                                  needs CAP_NET_ADMIN in the initial           \
-                                  user namespace (EPERM otherwise).            \
-                                  Elsewhere: EOPNOTSUPP. */
-#define TCPQ_FLAGS_ALL (0x3fu) /* every defined bit */
+/* do not set SO_REUSEADDR on listeners */
+#define TCPQ_NO_REUSEADDR (1u << 0)
+/* SO_REUSEPORT (SO_REUSEPORT_LB on FreeBSD); before bind only */
+#define TCPQ_REUSEPORT (1u << 1)
+/* an IPv6 listener takes no IPv4; before bind only */
+#define TCPQ_V6ONLY (1u << 2)
+/* TCP_NODELAY (inherited by accepted sockets on Linux and the BSDs) */
+#define TCPQ_NODELAY (1u << 3)
+/* SO_KEEPALIVE */
+#define TCPQ_KEEPALIVE (1u << 4)
+/* Linux: SO_RCVBUFFORCE/SO_SNDBUFFORCE, to pass net.core.rmem_max /
+   wmem_max; needs CAP_NET_ADMIN in the initial user namespace (EPERM
+   otherwise). Elsewhere: EOPNOTSUPP. */
+#define TCPQ_FORCE_BUFFERS (1u << 5)
+/* every defined bit */
+#define TCPQ_FLAGS_ALL (0x3fu)
 
+/* The policy for one socket. A zero-initialised struct (or a NULL
+   pointer) means: the OS's maximum backlog, buffers left to the kernel
+   (autotuning kept), blocking mode, SO_REUSEADDR on listeners. */
 struct tcpq_options {
     int backlog; /* <= 0: the OS maximum, read at run time;
                     > 0: wanted, clamped to the OS maximum */
@@ -90,6 +195,9 @@ struct tcpq_options {
     int timeout_ms; /* TCPQ_TIMEOUT only; must be > 0 */
     unsigned flags; /* TCPQ_* above; an unknown bit is EINVAL */
 };
+
+/* ------------------------------------------------------------------ */
+/* Limits                                                              */
 
 enum tcpq_queue_model {
     TCPQ_QUEUE_UNKNOWN = 0,
@@ -119,96 +227,6 @@ struct tcpq_limits {
     int tcp_rmem[3], tcp_wmem[3]; /* autotuning min, default, max */
 };
 
-#define TCPQ_WARN_BACKLOG_CLAMPED                                              \
-    (1u << 0) /* asked for more than the OS                                    \
-                 allows */
-#define TCPQ_WARN_RCVBUF_CLAMPED (1u << 1)
-#define TCPQ_WARN_SNDBUF_CLAMPED (1u << 2)
-#define TCPQ_WARN_AUTOTUNING_OFF                                               \
-    (1u << 3) /* a fixed buffer disables the                                   \
-                 kernel's autotuning */
-#define TCPQ_WARN_LIMITS_COMPILED                                              \
-    (1u << 4) /* runtime limits unreadable:                                    \
-                 compile-time guess used */
-#define TCPQ_WARN_TOO_LATE                                                     \
-    (1u << 5) /* buffers set after the                                         \
-                 handshake: window scale                                       \
-                 already fixed */
-#define TCPQ_WARN_SYNCOOKIES_OFF                                               \
-    (1u << 6) /* SYN queue overflow will drop                                  \
-                 SYNs */
-
-/* -1 = not known on this OS */
-struct tcpq_queue_stats {
-    int accept_queue_len;       /* completed connections waiting for
-                                   accept() now */
-    int accept_queue_limit;     /* the backlog in force */
-    long long listen_overflows; /* host (netns) counter: SYNs/ACKs dropped,
-                                   accept queue full */
-    long long listen_drops;     /* host (netns) counter: all listener
-                                   drops */
-};
-
-enum tcpq_errclass {
-    TCPQ_ERR_NONE = 0,
-    TCPQ_ERR_WOULDBLOCK,
-    TCPQ_ERR_TIMEOUT,
-    TCPQ_ERR_INTERRUPTED,
-    TCPQ_ERR_REFUSED,
-    TCPQ_ERR_RESET,
-    TCPQ_ERR_ABORTED,
-    TCPQ_ERR_BROKEN_PIPE,
-    TCPQ_ERR_ADDR_IN_USE,
-    TCPQ_ERR_OTHER
-};
-
-/* Filled by every call that takes it. The call first sets every int field
-   to -1 ("not measured by this call"), warnings to 0 and both strings to
-   "", then fills what it measured. */
-struct tcpq_report {
-    int backlog_requested;     /* as given in the options (0 for NULL) */
-    int backlog;               /* what the kernel uses, read back where the
-                                  OS allows (Linux TCP_INFO) */
-    int accept_queue_capacity; /* completed connections held un-accepted
-                                  before new SYNs are dropped (Linux:
-                                  backlog + 1) */
-    int syn_queue_capacity;    /* half-open connections stored before SYNs
-                                  are dropped or answered with cookies; -1
-                                  where not bounded/known */
-    int rcvbuf_requested, rcvbuf, rcvbuf_kernel; /* rcvbuf in the caller's
-                                  units; rcvbuf_kernel exactly as
-                                  getsockopt reports it */
-    int sndbuf_requested, sndbuf, sndbuf_kernel;
-    unsigned warnings; /* TCPQ_WARN_* */
-    char address[64];  /* bound or connected address, "127.0.0.1:40123" /
-                          "[::1]:40123" */
-    char message[256]; /* failure: step and reason. success: each warning
-                          with its fix, joined by "; " (cut at 255 bytes) */
-};
-
-/* ------------------------------------------------------------------ */
-/* Functions                                                           */
-
-/* "MAJOR.MINOR.PATCH" of the library actually linked; equals
-   TCPQ_VERSION_STRING of the header it was built with. Never fails. */
-TCPQ_API const char *tcpq_version(void);
-
-/* The macro name of one warning bit, e.g. "TCPQ_WARN_BACKLOG_CLAMPED";
-   NULL for zero, several bits or an unknown bit. Never fails otherwise. */
-TCPQ_API const char *tcpq_warning_name(unsigned warning);
-
-/* The command that lifts the cause of one warning the report carries,
-   formatted into buf as snprintf(3) does (NUL-terminated, cut to len; buf
-   may be NULL when len is 0): e.g. "sysctl -w net.core.somaxconn=10000"
-   for TCPQ_WARN_BACKLOG_CLAMPED, from the report's own figures; "" where
-   no command helps (a buffer at the kernel's hard limit, autotuning, a
-   handshake already made, limits that cannot be read). Returns the length
-   of the full command, as snprintf does, or -1 with EINVAL (report NULL,
-   warning zero, several bits or unknown). The same text follows "raise it
-   with: " in the report's message. */
-TCPQ_API int tcpq_warning_fix(const struct tcpq_report *report,
-                              unsigned warning, char *buf, size_t len);
-
 /* Fills *out with this host's limits, read at run time (Linux: the
    caller's network namespace, from /proc/sys; BSDs: sysctl). A figure the
    OS does not have, or that cannot be read, is -1; when the backlog cap
@@ -216,6 +234,9 @@ TCPQ_API int tcpq_warning_fix(const struct tcpq_report *report,
    somaxconn_runtime is 0. Nothing is cached: every call reads anew.
    Errors: EINVAL (out is NULL). */
 TCPQ_API int tcpq_get_limits(struct tcpq_limits *out);
+
+/* ------------------------------------------------------------------ */
+/* Listeners                                                           */
 
 /* Makes fd a listener with the policy in opt (NULL: all defaults).
    fd: a TCP socket, bound or not, not connected. In this order: buffers
@@ -228,17 +249,39 @@ TCPQ_API int tcpq_get_limits(struct tcpq_limits *out);
    Calling it again on a listening socket resizes the backlog where the OS
    allows (Linux, FreeBSD).
    Errors: EBADF, ENOTSOCK, EOPNOTSUPP (not a TCP socket), EINVAL (invalid
-   option, connected socket), EISCONN, and those of setsockopt, fcntl and
-   listen. Invalid input is refused before the socket is changed. */
+   option), EISCONN (connected or connecting), and those of setsockopt,
+   fcntl and listen. Invalid input is refused before the socket is
+   changed. */
 TCPQ_API int tcpq_listen(int fd, const struct tcpq_options *opt,
                          struct tcpq_report *report);
+
+/* Resolves host and port, creates a close-on-exec socket, applies opt,
+   binds and listens as tcpq_listen does. host NULL: all interfaces,
+   dual-stack ("::" with IPV6_V6ONLY off unless TCPQ_V6ONLY) where IPv6
+   exists, else 0.0.0.0. port: a number 0..65535 ("0": ephemeral) or a
+   service name. Each resolved address is tried in turn; report->address
+   is the bound address. The limits are read before the socket is made.
+   Returns the listening fd.
+   Errors: EINVAL (port NULL or out of range, invalid option),
+   EADDRNOTAVAIL (host does not resolve), EAGAIN (resolver temporarily
+   failed), EADDRINUSE, EACCES, and those of socket, setsockopt, bind and
+   listen. Nothing is left open on failure. */
+TCPQ_API TCPQ_WARN_UNUSED int tcpq_open_listener(const char *host,
+                                                 const char *port,
+                                                 const struct tcpq_options *opt,
+                                                 struct tcpq_report *report);
+
+/* ------------------------------------------------------------------ */
+/* Buffers and modes                                                   */
 
 /* Applies opt->rcvbuf / opt->sndbuf (0 = untouched, autotuning kept) and
    reports what the kernel really granted: report->rcvbuf in the caller's
    units (Linux's doubling undone), report->rcvbuf_kernel exactly as
    getsockopt(SO_RCVBUF) returns it; likewise for sndbuf. Both are reported
-   even for a 0 request. Warnings: *_CLAMPED (with the sysctl to raise),
-   AUTOTUNING_OFF (any fixed size), TOO_LATE (socket already connected).
+   even for a 0 request. Warnings: *_CLAMPED (with the sysctl to raise,
+   none past the kernel's hard limit), AUTOTUNING_OFF (any fixed size),
+   TOO_LATE (socket already connected). Checks only the buffer sizes and
+   the flags of opt.
    Errors: EBADF, ENOTSOCK, EOPNOTSUPP, EINVAL (negative size, unknown flag
    bit), EPERM (TCPQ_FORCE_BUFFERS without CAP_NET_ADMIN), and those of
    setsockopt. */
@@ -249,10 +292,10 @@ TCPQ_API int tcpq_set_buffers(int fd, const struct tcpq_options *opt,
    honour it where the OS enforces it: TCPQ_BLOCKING clears O_NONBLOCK and
    both timeouts; TCPQ_TIMEOUT clears O_NONBLOCK and sets SO_RCVTIMEO and
    SO_SNDTIMEO to timeout_ms (the kernel rounds up to whole clock ticks);
-   TCPQ_NONBLOCKING sets O_NONBLOCK and clears both timeouts.
+   TCPQ_NONBLOCKING sets O_NONBLOCK and clears both timeouts. Checks only
+   mode and timeout_ms of opt.
    Errors: EBADF, ENOTSOCK, EOPNOTSUPP, EINVAL (unknown mode, timeout_ms
-   <= 0 in TCPQ_TIMEOUT, unknown flag bit), and those of fcntl and
-   setsockopt. */
+   <= 0 in TCPQ_TIMEOUT), and those of fcntl and setsockopt. */
 TCPQ_API int tcpq_set_timeout_mode(int fd, const struct tcpq_options *opt);
 
 /* Reads the mode back from the kernel's state of the descriptor:
@@ -266,89 +309,70 @@ TCPQ_API int tcpq_set_timeout_mode(int fd, const struct tcpq_options *opt);
 TCPQ_API int tcpq_get_timeout_mode(int fd, enum tcpq_mode *mode,
                                    int *timeout_ms);
 
-/* Resolves host and port, creates a close-on-exec socket, applies opt,
-   binds and calls tcpq_listen. host NULL: all interfaces, dual-stack
-   ("::" with IPV6_V6ONLY off unless TCPQ_V6ONLY) where IPv6 exists, else
-   0.0.0.0. port: a number 0..65535 ("0": ephemeral) or a service name.
-   Each resolved address is tried in turn; report->address is the bound
-   address. Returns the listening fd.
-   Errors: EINVAL (port NULL or out of range, invalid option),
-   EADDRNOTAVAIL (host does not resolve), EAGAIN (resolver temporarily
-   failed), EADDRINUSE, EACCES, and those of socket, setsockopt, bind and
-   listen. Nothing is left open on failure. */
-TCPQ_API int tcpq_open_listener(const char *host, const char *port,
-                                const struct tcpq_options *opt,
-                                struct tcpq_report *report);
+/* ------------------------------------------------------------------ */
+/* Clients                                                             */
 
-/* The live accept queue of a listener and the host's listen counters:
-   accept_queue_len (completed connections waiting for accept) and
-   accept_queue_limit (the backlog in force) from the kernel (Linux
-   TCP_INFO tcpi_unacked / tcpi_sacked, FreeBSD SO_LISTENQLEN /
-   SO_LISTENQLIMIT; -1 elsewhere); listen_overflows and listen_drops as
-   tcpq_listen_counters() gives them. One getsockopt and one read of
-   /proc/net/netstat on Linux.
-   Errors: EBADF, ENOTSOCK, EOPNOTSUPP (not a TCP socket), EINVAL (out
-   NULL, or fd not listening). */
-TCPQ_API int tcpq_queue_stats(int listen_fd, struct tcpq_queue_stats *out);
-
-/* The calling thread's network namespace's counters since boot (Linux
-   /proc/net/netstat TcpExt ListenOverflows and ListenDrops: SYNs and final
-   ACKs dropped because an accept queue was full, and every listener drop);
-   -1 each where the OS keeps no such counter or it cannot be read.
-   Either pointer may be NULL. Returns 0; never fails. */
-TCPQ_API int tcpq_listen_counters(long long *listen_overflows,
-                                  long long *listen_drops);
-
-/* Client side: resolves host and port (host NULL: EINVAL), and tries each
-   address in turn with a close-on-exec socket whose buffers and flags are
-   set BEFORE connect(), so the window scale is negotiated with them.
-   TCPQ_BLOCKING waits as long as the kernel keeps trying; TCPQ_TIMEOUT
-   bounds the whole call, every address included, by timeout_ms: on expiry
-   it fails with ETIMEDOUT and closes the socket, so nothing is left
-   half-open; TCPQ_NONBLOCKING returns the descriptor at once with the
-   handshake in progress (learn the outcome with tcpq_connect_finish). The
-   returned socket is in the requested mode; report->address is the peer.
+/* Resolves host and port (host NULL: EINVAL), and tries each address in
+   turn with a close-on-exec socket whose buffers and flags are set BEFORE
+   connect(), so the window scale is negotiated with them. An address that
+   fails (refused, or given up by the kernel after its SYN retries) goes
+   on to the next; only the deadline ends the call early. TCPQ_BLOCKING
+   waits as long as the kernel keeps trying; TCPQ_TIMEOUT bounds the whole
+   call, every address included, by timeout_ms: on expiry it fails with
+   ETIMEDOUT and closes the socket, so nothing is left half-open;
+   TCPQ_NONBLOCKING returns the descriptor at once with the handshake in
+   progress (learn the outcome with tcpq_connect_finish), skipping an
+   address that has already failed when another remains. The returned
+   socket is in the requested mode; report->address is the peer. When
+   every address fails, errno and the message are the last attempt's.
    Errors: EINVAL (host or port NULL, port out of range, invalid option),
    EADDRNOTAVAIL (host does not resolve), ETIMEDOUT, ECONNREFUSED (at once
    from a closed port), ENETUNREACH, and those of socket and setsockopt. */
-TCPQ_API int tcpq_connect(const char *host, const char *port,
-                          const struct tcpq_options *opt,
-                          struct tcpq_report *report);
+TCPQ_API TCPQ_WARN_UNUSED int tcpq_connect(const char *host, const char *port,
+                                           const struct tcpq_options *opt,
+                                           struct tcpq_report *report);
 
 /* The outcome of a connect in progress: waits up to timeout_ms (0: not at
-   all; -1: as long as it takes) for the socket to be writable, then reads
-   and clears SO_ERROR. Returns 0 when connected; -1 with errno
-   EINPROGRESS when still in progress, or the connection's own error
-   (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ...). EINTR is retried. */
+   all; -1: as long as it takes) for the socket to be writable, then asks
+   the kernel. Returns 0 only when it has a peer (getpeername); -1 with
+   errno EINPROGRESS when still in progress, the connection's own error
+   (SO_ERROR, read and cleared: ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH,
+   ...), or ENOTCONN when no error is left (a failure already reported, a
+   socket that never connected). EINTR is retried. */
 TCPQ_API int tcpq_connect_finish(int fd, int timeout_ms);
 
+/* ------------------------------------------------------------------ */
+/* I/O in the descriptor's mode                                        */
+
 /* accept(2) in the listener's mode, on every OS: TCPQ_TIMEOUT fails with
-   ETIMEDOUT after the listener's timeout; TCPQ_NONBLOCKING with EAGAIN at
+   ETIMEDOUT after the listener's timeout, also when another thread took
+   the connection this one was woken for; TCPQ_NONBLOCKING with EAGAIN at
    once; EINTR is retried with the remaining time (PEP 475). The accepted
    socket is close-on-exec and in the listener's mode (O_NONBLOCK and the
    same timeouts). addr/addrlen as for accept(2), both may be NULL.
    Errors: EBADF, EINVAL (addr without addrlen; not listening), ETIMEDOUT,
    EAGAIN, ECONNABORTED, EMFILE, and those of accept4. */
-TCPQ_API int tcpq_accept(int listen_fd, struct sockaddr *addr,
-                         socklen_t *addrlen);
+TCPQ_API TCPQ_WARN_UNUSED int tcpq_accept(int listen_fd, struct sockaddr *addr,
+                                          socklen_t *addrlen);
 
 /* recv(2) in the descriptor's mode: returns the bytes read (0: the peer
    shut down its side). TCPQ_TIMEOUT: -1/ETIMEDOUT (not EAGAIN) once the
    timeout has passed; TCPQ_NONBLOCKING: -1/EAGAIN at once; EINTR is
-   retried with the remaining time only (PEP 475). One recv() system call
-   when data is ready. Errors: EBADF, EINVAL (buf NULL with len > 0),
-   ENOTSOCK, ETIMEDOUT, EAGAIN, ECONNRESET, and those of recv. */
+   retried with the remaining time only (PEP 475). len 0 returns 0 at once
+   (nothing waited for, nothing consumed: not the peer's shutdown). One
+   recv() system call and no clock read when data is ready.
+   Errors: EBADF, EINVAL (buf NULL with len > 0), ENOTSOCK, ETIMEDOUT,
+   EAGAIN, ECONNRESET, and those of recv. */
 TCPQ_API ssize_t tcpq_recv(int fd, void *buf, size_t len);
 
 /* Sends all len bytes or fails; returns len. The timeout bounds the whole
    call, not each chunk (as Python's sendall since 3.5); TCPQ_NONBLOCKING
    sends what fits and fails with EAGAIN. len 0 returns 0 at once, without
-   a system call. Never raises SIGPIPE: a closed
-   or reset peer gives EPIPE or ECONNRESET. One send() system call when it
-   all fits. Errors: EBADF, EINVAL (buf NULL with len > 0, len >
-   SSIZE_MAX), ETIMEDOUT, EAGAIN, EPIPE, ECONNRESET, and those of send.
-   On failure the bytes already sent are not reported: use
-   tcpq_send_all_ex for that. */
+   a system call. Never raises SIGPIPE: a closed or reset peer gives EPIPE
+   or ECONNRESET. One send() system call and no clock read when it all
+   fits. Errors: EBADF, EINVAL (buf NULL with len > 0, len > SSIZE_MAX),
+   ETIMEDOUT, EAGAIN, EPIPE, ECONNRESET, and those of send. On failure the
+   bytes already sent are not reported: use tcpq_send_all_ex for that. */
 TCPQ_API ssize_t tcpq_send_all(int fd, const void *buf, size_t len);
 
 /* tcpq_send_all that also reports *sent (NULL allowed): the bytes handed
@@ -356,12 +380,38 @@ TCPQ_API ssize_t tcpq_send_all(int fd, const void *buf, size_t len);
 TCPQ_API int tcpq_send_all_ex(int fd, const void *buf, size_t len,
                               size_t *sent);
 
-/* PEP 3151-style class of an errno value: EAGAIN, EWOULDBLOCK, EALREADY,
-   EINPROGRESS -> WOULDBLOCK; ETIMEDOUT -> TIMEOUT; EINTR -> INTERRUPTED;
-   ECONNREFUSED -> REFUSED; ECONNRESET -> RESET; ECONNABORTED -> ABORTED;
-   EPIPE, ESHUTDOWN -> BROKEN_PIPE; EADDRINUSE -> ADDR_IN_USE; 0 -> NONE;
-   anything else -> OTHER. Never fails. */
-TCPQ_API enum tcpq_errclass tcpq_errclass(int err);
+/* ------------------------------------------------------------------ */
+/* Queue telemetry                                                     */
+
+/* -1 = not known on this OS */
+struct tcpq_queue_stats {
+    int accept_queue_len;       /* completed connections waiting for
+                                   accept() now */
+    int accept_queue_limit;     /* the backlog in force */
+    long long listen_overflows; /* host (netns) counter: SYNs/ACKs dropped,
+                                   accept queue full */
+    long long listen_drops;     /* host (netns) counter: all listener
+                                   drops */
+};
+
+/* The live accept queue of a listener and the host's listen counters:
+   accept_queue_len (completed connections waiting for accept) and
+   accept_queue_limit (the backlog in force) from the kernel (Linux
+   TCP_INFO tcpi_unacked / tcpi_sacked, FreeBSD SO_LISTENQLEN /
+   SO_LISTENQLIMIT; -1 elsewhere); listen_overflows and listen_drops as
+   tcpq_listen_counters() gives them.
+   Errors: EBADF, ENOTSOCK, EOPNOTSUPP (not a TCP socket), EINVAL (out
+   NULL, or fd not listening). */
+TCPQ_API int tcpq_queue_stats(int listen_fd, struct tcpq_queue_stats *out);
+
+/* The calling thread's network namespace's counters since boot (Linux
+   TcpExt ListenOverflows and ListenDrops from /proc/thread-self/net/netstat,
+   /proc/net/netstat before Linux 3.17: SYNs and final ACKs dropped because
+   an accept queue was full, and every listener drop); -1 each where the OS
+   keeps no such counter or it cannot be read. Either pointer may be NULL.
+   Returns 0; never fails. */
+TCPQ_API int tcpq_listen_counters(long long *listen_overflows,
+                                  long long *listen_drops);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
-/* I/O on a descriptor in its mode (tcpq_accept, tcpq_recv, tcpq_send_all,
-   tcpq_connect_finish) with Python's timeout semantics, and tcpq_errclass.
+/* I/O on a descriptor in its mode (tcpq_recv, tcpq_send_all, tcpq_accept)
+   with Python's timeout semantics.
    Data ready is one system call and no clock read: recv and send try
    first without waiting (MSG_DONTWAIT). Only when they would wait is the
    mode read (fcntl: non-blocking fails there, two system calls), the
@@ -25,65 +25,6 @@
 #define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set on the socket instead */
 #endif
 
-/* The start of every operation: CLOCK_MONOTONIC, from the vDSO (no
-   system call). Not CLOCK_MONOTONIC_COARSE, though cheaper: it was seen
-   lagging by more than its resolution here (4.6 ms at HZ=250 in a VM),
-   which would let an EINTR-shortened timeout fire early. */
-long long tcpq__now_ns(void)
-{
-    struct timespec ts;
-
-    /* CLOCK_MONOTONIC is read from the vDSO on Linux: no system call */
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-int tcpq__wait(int fd, short events, long long deadline_ns)
-{
-    for (;;) {
-        struct pollfd pfd;
-        int timeout = -1;
-        int n;
-
-        if (deadline_ns >= 0) {
-            long long left = deadline_ns - tcpq__now_ns();
-            left = left <= 0 ? 0 : (left + 999999) / 1000000; /* ms, up */
-            timeout = left > INT_MAX ? INT_MAX : (int)left;
-        }
-        pfd.fd = fd;
-        pfd.events = events;
-        pfd.revents = 0;
-        n = poll(&pfd, 1, timeout); /* at least once, even when past due */
-        if (n > 0)
-            return 1; /* ready, or an error the next call will report */
-        if (n < 0 && errno != EINTR)
-            return -1;
-        /* timed out or interrupted: the clock decides, never early */
-        if (deadline_ns >= 0 && tcpq__now_ns() >= deadline_ns)
-            return 0;
-    }
-}
-
-/* The deadline of an operation that started at `started` under the
-   descriptor's timeout `name` (SO_RCVTIMEO/SO_SNDTIMEO): -1 when there
-   is none (blocking mode). */
-static int deadline_of(int fd, int name, long long started, long long *out)
-{
-    int ms;
-
-    if (tcpq__timeout_ms(fd, name, &ms) < 0)
-        return -1;
-    *out = ms == 0 ? -1 : started + (long long)ms * 1000000LL;
-    return 0;
-}
-
-static int is_nonblocking(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-
-    return fl < 0 ? -1 : (fl & O_NONBLOCK) != 0;
-}
-
 /* ---- recv --------------------------------------------------------------- */
 
 /* The first recv() would have waited (err: EAGAIN). Non-blocking: that is
@@ -100,7 +41,7 @@ static ssize_t recv_wait(int fd, void *buf, size_t len, int err, int saved)
         errno = err;
         return -1;
     }
-    nonblocking = is_nonblocking(fd);
+    nonblocking = tcpq__is_nonblocking(fd);
     if (nonblocking != 0) {
         if (nonblocking > 0)
             errno = err;
@@ -114,7 +55,7 @@ static ssize_t recv_wait(int fd, void *buf, size_t len, int err, int saved)
         errno = ETIMEDOUT; /* SO_RCVTIMEO expired */
         return -1;
     }
-    if (errno != EINTR || deadline_of(fd, SO_RCVTIMEO, start, &deadline) < 0)
+    if (errno != EINTR || tcpq__deadline(fd, SO_RCVTIMEO, start, &deadline) < 0)
         return -1;
     for (;;) {
         int ready = tcpq__wait(fd, POLLIN, deadline);
@@ -176,12 +117,12 @@ static ssize_t send_nosignal(int fd, const char *buf, size_t len, int flags)
 static int send_rest(int fd, const char *p, size_t len, size_t *sent)
 {
     long long deadline = -1;
-    int nonblocking = is_nonblocking(fd);
+    int nonblocking = tcpq__is_nonblocking(fd);
 
     if (nonblocking < 0)
         return errno;
     if (!nonblocking &&
-        deadline_of(fd, SO_SNDTIMEO, tcpq__now_ns(), &deadline) < 0)
+        tcpq__deadline(fd, SO_SNDTIMEO, tcpq__now_ns(), &deadline) < 0)
         return errno;
     while (*sent < len) {
         ssize_t n;
@@ -248,16 +189,6 @@ ssize_t tcpq_send_all(int fd, const void *buf, size_t len)
 
 /* ---- accept ------------------------------------------------------------- */
 
-/* Closes fd keeping errno; returns -1. */
-static int close_failed(int fd)
-{
-    int err = errno;
-
-    close(fd);
-    errno = err;
-    return -1;
-}
-
 /* One accept: close-on-exec, and in the listener's mode. */
 static int accept_once(int lfd, struct sockaddr *addr, socklen_t *addrlen,
                        int nonblocking)
@@ -271,7 +202,7 @@ static int accept_once(int lfd, struct sockaddr *addr, socklen_t *addrlen,
     if (fd >= 0 && (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
                     (nonblocking &&
                      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)))
-        return close_failed(fd);
+        return tcpq__close_failed(fd);
 #endif
     if (fd >= 0 && !tcpq__os.accepted_keeps_timeouts) {
         /* the listener's timeouts, copied where accept() does not */
@@ -280,7 +211,7 @@ static int accept_once(int lfd, struct sockaddr *addr, socklen_t *addrlen,
         if (getsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) < 0 ||
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
-            return close_failed(fd);
+            return tcpq__close_failed(fd);
     }
     return fd;
 }
@@ -381,14 +312,14 @@ int tcpq_accept(int lfd, struct sockaddr *addr, socklen_t *addrlen)
         errno = EINVAL;
         return -1;
     }
-    nonblocking = is_nonblocking(lfd);
+    nonblocking = tcpq__is_nonblocking(lfd);
     if (nonblocking < 0)
         return -1;
     start = tcpq__now_ns();
     if (!tcpq__os.accept_honours_rcvtimeo && !nonblocking) {
         /* accept() ignores SO_RCVTIMEO here: the wait is ours from the
            start */
-        if (deadline_of(lfd, SO_RCVTIMEO, start, &deadline) < 0)
+        if (tcpq__deadline(lfd, SO_RCVTIMEO, start, &deadline) < 0)
             return -1;
         if (deadline >= 0) {
             fd = accept_until(lfd, addr, addrlen, deadline);
@@ -401,7 +332,7 @@ int tcpq_accept(int lfd, struct sockaddr *addr, socklen_t *addrlen)
             break;
         /* EINTR (a wait, so not non-blocking): blocking mode simply tries
            again; timeout mode goes on with the time left */
-        if (deadline_of(lfd, SO_RCVTIMEO, start, &deadline) < 0)
+        if (tcpq__deadline(lfd, SO_RCVTIMEO, start, &deadline) < 0)
             return -1;
         if (deadline >= 0) {
             fd = accept_until(lfd, addr, addrlen, deadline);
@@ -414,90 +345,4 @@ done:
     if (fd >= 0)
         errno = saved;
     return fd;
-}
-
-/* ---- connect outcome ---------------------------------------------------- */
-
-int tcpq__connect_outcome(int fd)
-{
-    struct sockaddr_storage peer;
-    socklen_t len = sizeof peer;
-    int err = 0;
-
-    if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0)
-        return 0; /* the kernel has a peer: connected */
-    if (errno != ENOTCONN)
-        return -1;
-    len = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        return -1;
-    /* no pending error: it failed earlier (already reported), or the
-       socket never connected */
-    errno = err != 0 ? err : ENOTCONN;
-    return -1;
-}
-
-int tcpq_connect_finish(int fd, int timeout_ms)
-{
-    long long deadline;
-    int ready, saved = errno;
-
-    if (fd < 0) {
-        errno = EBADF;
-        return -1;
-    }
-    if (timeout_ms < -1) {
-        errno = EINVAL;
-        return -1;
-    }
-    deadline = timeout_ms < 0
-                   ? -1
-                   : tcpq__now_ns() + (long long)timeout_ms * 1000000LL;
-    ready = tcpq__wait(fd, POLLOUT, deadline);
-    if (ready < 0)
-        return -1;
-    if (ready == 0) {
-        errno = EINPROGRESS;
-        return -1;
-    }
-    if (tcpq__connect_outcome(fd) < 0)
-        return -1;
-    errno = saved;
-    return 0;
-}
-
-/* ---- error classes ------------------------------------------------------ */
-
-enum tcpq_errclass tcpq_errclass(int err)
-{
-    switch (err) {
-    case 0:
-        return TCPQ_ERR_NONE;
-    case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK:
-#endif
-    case EALREADY:
-    case EINPROGRESS:
-        return TCPQ_ERR_WOULDBLOCK;
-    case ETIMEDOUT:
-        return TCPQ_ERR_TIMEOUT;
-    case EINTR:
-        return TCPQ_ERR_INTERRUPTED;
-    case ECONNREFUSED:
-        return TCPQ_ERR_REFUSED;
-    case ECONNRESET:
-        return TCPQ_ERR_RESET;
-    case ECONNABORTED:
-        return TCPQ_ERR_ABORTED;
-    case EPIPE:
-#ifdef ESHUTDOWN
-    case ESHUTDOWN:
-#endif
-        return TCPQ_ERR_BROKEN_PIPE;
-    case EADDRINUSE:
-        return TCPQ_ERR_ADDR_IN_USE;
-    default:
-        return TCPQ_ERR_OTHER;
-    }
 }

@@ -8,19 +8,20 @@
 #include "os_generic.h"
 
 const struct tcpq__os_traits tcpq__os = {
+    .name = "darwin",
+    .queue_model = TCPQ_QUEUE_SINGLE,
     .somaxconn = "kern.ipc.somaxconn",
     .rmem_max = "kern.ipc.maxsockbuf",
     .wmem_max = "kern.ipc.maxsockbuf",
     .sysctl_set = "sysctl -w",
+    .force_rcvbuf = "SO_RCVBUF (forced)",
+    .force_sndbuf = "SO_SNDBUF (forced)",
     .buffer_scale = 1,
 };
 
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
                      struct tcpq__unread *unread)
 {
-    tcpq__limits_unknown(out, "darwin", TCPQ_QUEUE_SINGLE);
-    if (unread != NULL)
-        unread->name = NULL;
     if (want & (TCPQ__LIM_BACKLOG | TCPQ__LIM_LISTEN))
         limits_somaxconn(out, "kern.ipc.somaxconn", NULL, unread);
     if (want & TCPQ__LIM_BUFFERS)

@@ -10,20 +10,21 @@
 #include "os_generic.h"
 
 const struct tcpq__os_traits tcpq__os = {
+    .name = "freebsd",
+    .queue_model = TCPQ_QUEUE_SPLIT,
     .somaxconn = "kern.ipc.soacceptqueue",
     .rmem_max = "kern.ipc.maxsockbuf",
     .wmem_max = "kern.ipc.maxsockbuf",
     .syncookies = "net.inet.tcp.syncookies",
     .sysctl_set = "sysctl",
+    .force_rcvbuf = "SO_RCVBUF (forced)",
+    .force_sndbuf = "SO_SNDBUF (forced)",
     .buffer_scale = 1,
 };
 
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
                      struct tcpq__unread *unread)
 {
-    tcpq__limits_unknown(out, "freebsd", TCPQ_QUEUE_SPLIT);
-    if (unread != NULL)
-        unread->name = NULL;
     if (want & (TCPQ__LIM_BACKLOG | TCPQ__LIM_LISTEN)) {
         limits_somaxconn(out, "kern.ipc.soacceptqueue", "kern.ipc.somaxconn",
                          unread);

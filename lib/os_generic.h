@@ -17,10 +17,10 @@ int tcpq__os_backlog_in_force(int fd)
 #endif
 
 #ifndef OS_HAS_TCP_STATE
-int tcpq__os_is_idle(int fd)
+int tcpq__os_tcp_state(int fd)
 {
     (void)fd;
-    return -1; /* getpeername() is all there is */
+    return -1; /* SO_ACCEPTCONN and getpeername() are all there is */
 }
 #endif
 
@@ -64,11 +64,6 @@ int tcpq__os_force_buffer(int fd, int receive, int bytes)
     (void)bytes;
     errno = EOPNOTSUPP;
     return -1;
-}
-
-const char *tcpq__os_force_name(int receive)
-{
-    return receive ? "SO_RCVBUF (forced)" : "SO_SNDBUF (forced)";
 }
 #endif
 

@@ -13,11 +13,15 @@
 #include "tcpq_internal.h"
 
 const struct tcpq__os_traits tcpq__os = {
+    .name = "linux",
+    .queue_model = TCPQ_QUEUE_SPLIT,
     .somaxconn = "net.core.somaxconn",
     .rmem_max = "net.core.rmem_max",
     .wmem_max = "net.core.wmem_max",
     .syncookies = "net.ipv4.tcp_syncookies",
     .sysctl_set = "sysctl -w",
+    .force_rcvbuf = "SO_RCVBUFFORCE",
+    .force_sndbuf = "SO_SNDBUFFORCE",
     .buffer_scale = 2, /* the kernel doubles, getsockopt shows it */
     /* __sock_set_rcvbuf(): capped at INT_MAX / 2 before the doubling,
        FORCE or not */
@@ -62,9 +66,6 @@ static int read_sysctl(const char *name, int *out, int count,
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
                      struct tcpq__unread *unread)
 {
-    tcpq__limits_unknown(out, "linux", TCPQ_QUEUE_SPLIT);
-    if (unread != NULL)
-        unread->name = NULL;
 
     if (want & TCPQ__LIM_BACKLOG) {
         if (read_sysctl("net.core.somaxconn", &out->somaxconn, 1, unread) ==
@@ -157,7 +158,7 @@ void tcpq__os_listen_counters(long long *overflows, long long *drops)
     *drops = values[1];
 }
 
-int tcpq__os_is_idle(int fd)
+int tcpq__os_tcp_state(int fd)
 {
     struct tcp_info info;
     socklen_t len = sizeof info;
@@ -165,7 +166,9 @@ int tcpq__os_is_idle(int fd)
     memset(&info, 0, sizeof info);
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0 || len < 1)
         return -1;
-    return info.tcpi_state == TCP_CLOSE || info.tcpi_state == TCP_LISTEN;
+    if (info.tcpi_state == TCP_LISTEN)
+        return TCPQ__LISTENING;
+    return info.tcpi_state == TCP_CLOSE ? TCPQ__IDLE : TCPQ__CONNECTED;
 }
 
 int tcpq__os_accept_queue_capacity(int backlog)
@@ -218,9 +221,4 @@ int tcpq__os_force_buffer(int fd, int receive, int bytes)
 {
     return setsockopt(fd, SOL_SOCKET, receive ? SO_RCVBUFFORCE : SO_SNDBUFFORCE,
                       &bytes, sizeof bytes);
-}
-
-const char *tcpq__os_force_name(int receive)
-{
-    return receive ? "SO_RCVBUFFORCE" : "SO_SNDBUFFORCE";
 }

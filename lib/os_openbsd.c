@@ -9,17 +9,18 @@
 #include "os_generic.h"
 
 const struct tcpq__os_traits tcpq__os = {
+    .name = "openbsd",
+    .queue_model = TCPQ_QUEUE_SPLIT,
     .somaxconn = "kern.somaxconn",
     .sysctl_set = "sysctl",
+    .force_rcvbuf = "SO_RCVBUF (forced)",
+    .force_sndbuf = "SO_SNDBUF (forced)",
     .buffer_scale = 1,
 };
 
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
                      struct tcpq__unread *unread)
 {
-    tcpq__limits_unknown(out, "openbsd", TCPQ_QUEUE_SPLIT);
-    if (unread != NULL)
-        unread->name = NULL;
     if (want & (TCPQ__LIM_BACKLOG | TCPQ__LIM_LISTEN)) {
         int mib[2] = {CTL_KERN, KERN_SOMAXCONN};
         int value = -1;

@@ -6,17 +6,20 @@
 #include "os_generic.h"
 
 const struct tcpq__os_traits tcpq__os = {
+#ifdef __NetBSD__
+    .name = "netbsd",
+#else
+    .name = "posix",
+#endif
+    .queue_model = TCPQ_QUEUE_UNKNOWN,
+    .force_rcvbuf = "SO_RCVBUF (forced)",
+    .force_sndbuf = "SO_SNDBUF (forced)",
     .buffer_scale = 1,
 };
 
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
                      struct tcpq__unread *unread)
 {
-#ifdef __NetBSD__
-    tcpq__limits_unknown(out, "netbsd", TCPQ_QUEUE_UNKNOWN);
-#else
-    tcpq__limits_unknown(out, "posix", TCPQ_QUEUE_UNKNOWN);
-#endif
     out->somaxconn = SOMAXCONN;
     out->somaxconn_runtime = 0;
     if (unread != NULL)

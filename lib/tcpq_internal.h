@@ -1,11 +1,28 @@
-/* Internal interfaces between the portable core, the text parsers and the
-   one platform file the Makefile picks (lib/os_<family>.c). Never installed. */
+/* Interfaces between the library's files, by layer, lowest first. A file
+   calls only the layers listed before its own (make lint checks it on the
+   objects), never one after:
+     parse.c      strict parsers of kernel text; reading a small file
+     os_<family>  what differs per kernel (one file per build)
+     sock.c       clock, waits, a socket's facts, descriptors
+     report.c     reports: messages, warnings and their fixes, addresses
+     limits.c     the host's limits and a listener's queue
+     setup.c      the steps: validate, buffers, flags, mode, listen
+     endpoint.c   resolve, open_listener, connect   } the top: neither
+     io.c         recv, send_all, accept             } calls the other
+   Never installed. */
 #ifndef TCPQ_INTERNAL_H
 #define TCPQ_INTERNAL_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "tcpq.h"
+
+#if defined(__GNUC__)
+#define TCPQ__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define TCPQ__PRINTF(fmt, args)
+#endif
 
 /* ---- parse.c: strict parsers of kernel text, buffer + length ---------- */
 
@@ -31,45 +48,40 @@ int tcpq__parse_netstat(const char *buf, size_t len, const char *prefix,
    Returns the length or -1 with errno. Close-on-exec, EINTR-safe. */
 long tcpq__read_small_file(const char *path, char *buf, size_t cap);
 
-/* Formats an IPv4/IPv6 address with its port: "127.0.0.1:80",
-   "[::1]:80", "[fe80::1%eth0]:80" (the scope by interface name, or by
-   number where the interface has none). An address longer than cap is
-   cut visibly ("...") before its port; "?" only for another family. */
-void tcpq__format_address(const struct sockaddr *sa, char *buf, size_t cap);
-
-/* ---- tcpq.c and io.c: shared by setup and I/O ------------------------- */
-
-/* A kernel timeout (SO_RCVTIMEO/SO_SNDTIMEO) in whole ms, rounded up. */
-int tcpq__timeout_ms(int fd, int name, int *out);
-
-/* CLOCK_MONOTONIC in ns (the vDSO on Linux: no system call). */
-long long tcpq__now_ns(void);
-
-/* poll() for events until deadline_ns (-1: none): 1 ready, 0 timed out,
-   -1 error. EINTR is retried with the remaining time; never early. */
-int tcpq__wait(int fd, short events, long long deadline_ns);
-
-/* The outcome of a connect that poll() found writable: 0 when the kernel
-   has a peer (getpeername), else -1 with the pending error (SO_ERROR,
-   read and cleared) or ENOTCONN when none is left: a failure already
-   reported, or a socket that never connected. */
-int tcpq__connect_outcome(int fd);
-
 /* ---- os_<family>.c: what differs per kernel --------------------------- */
+
+/* What differs per kernel, as data, so that the branches on it elsewhere
+   are plain ifs that every build compiles. The sysctl names are those
+   that lift each cap (NULL where no sysctl does: the message then names
+   no fix). */
+struct tcpq__os_traits {
+    const char *name;                  /* tcpq_limits.os: "linux", ... */
+    enum tcpq_queue_model queue_model; /* tcpq_limits.queue_model */
+    const char *somaxconn;             /* "net.core.somaxconn" */
+    const char *rmem_max;              /* "net.core.rmem_max" */
+    const char *wmem_max;              /* "net.core.wmem_max" */
+    const char *syncookies;            /* "net.ipv4.tcp_syncookies" */
+    const char *sysctl_set;            /* the command that sets one */
+    const char *force_rcvbuf;          /* option names for messages */
+    const char *force_sndbuf;
+    int buffer_scale;            /* getsockopt figure / caller's units */
+    int buffer_hard_cap;         /* the most a buffer can be, in the
+                                    caller's units, whatever the sysctls
+                                    say (Linux INT_MAX / 2); 0: none known */
+    int accept_honours_rcvtimeo; /* accept() ends at SO_RCVTIMEO */
+    int accepted_keeps_timeouts; /* an accepted socket has the listener's
+                                    SO_RCVTIMEO / SO_SNDTIMEO */
+};
+extern const struct tcpq__os_traits tcpq__os;
 
 /* Which figures a caller needs, so that listen() does not read the
    buffer sysctls and set_buffers() does not read the queue ones. */
 #define TCPQ__LIM_BACKLOG 1u /* somaxconn, syncookies, max_syn_backlog */
 #define TCPQ__LIM_BUFFERS 2u /* rmem_*, wmem_*, tcp_rmem, tcp_wmem */
-#define TCPQ__LIM_LISTEN                                                       \
-    4u /* what tcpq_listen needs: where the kernel                             \
-          tells the backlog back (Linux), only the                             \
-          SYN-queue figures; elsewhere as BACKLOG */
+/* what tcpq_listen needs: where the kernel tells the backlog back
+   (Linux), only the SYN-queue figures; elsewhere as BACKLOG */
+#define TCPQ__LIM_LISTEN 4u
 #define TCPQ__LIM_ALL 0xffu
-
-/* tcpq.c: every figure -1, os and queue_model set. */
-void tcpq__limits_unknown(struct tcpq_limits *out, const char *os,
-                          enum tcpq_queue_model model);
 
 /* The first figure a read of the limits could not get: its sysctl name
    and the errno of the failed read (ENOENT when /proc/sys is hidden,
@@ -80,10 +92,10 @@ struct tcpq__unread {
     int err;
 };
 
-/* Fills out (every int -1 first) with the figures in `want`; sets os,
-   queue_model and, for TCPQ__LIM_BACKLOG, somaxconn/somaxconn_runtime
-   (the compile-time SOMAXCONN with 0 when unreadable). Never fails; what
-   it could not read is named in *unread (NULL allowed). */
+/* Fills the figures in `want` into out, whose ints the caller has set to
+   -1; for TCPQ__LIM_BACKLOG also somaxconn/somaxconn_runtime (the
+   compile-time SOMAXCONN with 0 when unreadable). What it could not read
+   is named in *unread (NULL allowed). Never fails. */
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
                      struct tcpq__unread *unread);
 
@@ -91,16 +103,21 @@ void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
    where it does not (Linux: TCP_INFO tcpi_sacked). */
 int tcpq__os_backlog_in_force(int fd);
 
-/* 1 when fd is a TCP socket in no connection (closed or listening), 0
-   when it is connecting or connected, -1 where the OS does not tell. */
-int tcpq__os_is_idle(int fd);
+/* A TCP socket's state in one question where the kernel answers it
+   (Linux TCP_INFO): TCPQ__IDLE (closed, never connected), TCPQ__LISTENING,
+   TCPQ__CONNECTED (connected or connecting); -1 where it does not tell. */
+#define TCPQ__IDLE 0
+#define TCPQ__LISTENING 1
+#define TCPQ__CONNECTED 2
+int tcpq__os_tcp_state(int fd);
 
 /* A listener's accept queue now: *len waiting, *limit the backlog; 0, or
    -1 with errno (EINVAL: not listening; EOPNOTSUPP: the OS does not
    tell). */
 int tcpq__os_accept_queue(int fd, int *len, int *limit);
 
-/* The network namespace's ListenOverflows / ListenDrops, -1 unknown. */
+/* The calling thread's network namespace's ListenOverflows / ListenDrops,
+   -1 unknown. */
 void tcpq__os_listen_counters(long long *overflows, long long *drops);
 
 /* Completed connections a listener with backlog B holds un-accepted. */
@@ -110,31 +127,156 @@ int tcpq__os_accept_queue_capacity(int backlog);
    limits in force; -1 where not bounded or not known. */
 int tcpq__os_syn_queue_capacity(int backlog, const struct tcpq_limits *lim);
 
-/* What differs per kernel, as data, so that the core's branches on it are
-   plain ifs that every build compiles. The sysctl names are those that
-   lift each cap (NULL where no sysctl does: the message then names no
-   fix). */
-struct tcpq__os_traits {
-    const char *somaxconn;  /* "net.core.somaxconn" */
-    const char *rmem_max;   /* "net.core.rmem_max" */
-    const char *wmem_max;   /* "net.core.wmem_max" */
-    const char *syncookies; /* "net.ipv4.tcp_syncookies" */
-    const char *sysctl_set; /* the command that sets one: "sysctl -w" */
-    int buffer_scale;       /* getsockopt figure / caller's units (Linux 2) */
-    int buffer_hard_cap;    /* the most a buffer can be, in the caller's
-                               units, whatever the sysctls say (Linux
-                               INT_MAX / 2); 0 where none is known */
-    int accept_honours_rcvtimeo; /* accept() ends at SO_RCVTIMEO (Linux) */
-    int accepted_keeps_timeouts; /* an accepted socket has the listener's
-                                    SO_RCVTIMEO/SO_SNDTIMEO (Linux) */
-};
-extern const struct tcpq__os_traits tcpq__os;
-
 /* Sets SO_RCVBUF/SO_SNDBUF past the cap (Linux SO_*BUFFORCE). Where the OS
    has no such option: -1 with EOPNOTSUPP. `receive` picks the direction. */
 int tcpq__os_force_buffer(int fd, int receive, int bytes);
 
-/* The option name for a forced buffer, for messages. */
-const char *tcpq__os_force_name(int receive);
+/* ---- sock.c: the low layer ---------------------------------------------- */
+
+/* CLOCK_MONOTONIC in ns (the vDSO on Linux: no system call). */
+long long tcpq__now_ns(void);
+
+/* poll() for events until deadline_ns (-1: none): 1 ready, 0 timed out,
+   -1 error. EINTR is retried with the remaining time; never early. */
+int tcpq__wait(int fd, short events, long long deadline_ns);
+
+/* A kernel timeout (SO_RCVTIMEO/SO_SNDTIMEO) in whole ms, rounded up. */
+int tcpq__timeout_ms(int fd, int name, int *out);
+
+/* The deadline of an operation that started at `started` under the
+   descriptor's timeout `name`: -1 when there is none (blocking mode). */
+int tcpq__deadline(int fd, int name, long long started, long long *out);
+
+/* 1 when fd has O_NONBLOCK, 0 when not, -1 with errno. */
+int tcpq__is_nonblocking(int fd);
+
+/* Closes fd keeping errno; returns -1, for `return tcpq__close_failed(fd)`
+   on a failure path. */
+int tcpq__close_failed(int fd);
+
+/* A close-on-exec TCP socket of the family, or -1 with errno. */
+int tcpq__open_socket(int family);
+
+/* What one look at a TCP socket tells: every later step uses these and
+   does not ask the kernel again. */
+struct tcpq__facts {
+    struct sockaddr_storage local; /* getsockname(); zeroed when unbound */
+    int family;                    /* AF_INET or AF_INET6 */
+    int bound;                     /* has a local port */
+    int listening;
+    int connected; /* connected or connecting */
+    int pristine;  /* just made here: blocking, no timeouts */
+};
+
+/* Why tcpq__tcp_facts refused a descriptor, for messages. */
+struct tcpq__not_tcp {
+    const char *what; /* "type", "family", "protocol"; NULL: a system
+                         call failed (errno tells) */
+    int value;
+};
+
+/* Fills *f for fd but its state, or -1 with errno: EBADF, ENOTSOCK,
+   EOPNOTSUPP (not a TCP socket; *why says what it is). */
+int tcpq__tcp_facts(int fd, struct tcpq__facts *f, struct tcpq__not_tcp *why);
+
+/* Adds the state (listening, connected) to *f: one question on Linux. */
+void tcpq__tcp_state(int fd, struct tcpq__facts *f);
+
+/* The facts of a socket just made by tcpq__open_socket for `ai`'s family,
+   unbound: nothing to ask the kernel. */
+void tcpq__fresh_facts(struct tcpq__facts *f, int family);
+
+/* ---- report.c: what a call tells its caller ---------------------------- */
+
+/* Every int -1 ("not measured by this call"), warnings 0, strings "". */
+void tcpq__report_reset(struct tcpq_report *r);
+
+/* strerror(), thread-safe. */
+const char *tcpq__error_text(int err, char *buf, size_t cap);
+
+/* Failure: the message "step: strerror(err)" when r is not NULL; sets
+   errno to err and returns -1. */
+int tcpq__fail(struct tcpq_report *r, int err, const char *fmt, ...)
+    TCPQ__PRINTF(3, 4);
+
+/* Sets a warning bit (r may be NULL). */
+void tcpq__warn(struct tcpq_report *r, unsigned bit);
+
+/* What the warnings' text needs beyond the report's own figures. */
+struct tcpq__warn_context {
+    int backlog_read_back;      /* the kernel told the backlog back */
+    int syncookies;             /* as read, -1 unknown */
+    struct tcpq__unread unread; /* a limit that could not be read */
+};
+
+/* On success: each warning the report carries, with its fix, joined by
+   "; " into the message, most important first. */
+void tcpq__compose_warnings(struct tcpq_report *r,
+                            const struct tcpq__warn_context *c);
+
+/* An address with its port: "127.0.0.1:80", "[::1]:80", "[fe80::1%eth0]:80"
+   (the scope by interface name, or number). One longer than cap is cut
+   visibly ("...") before its port; "?" only for another family. */
+void tcpq__format_address(const struct sockaddr *sa, char *buf, size_t cap);
+
+/* An address as text for messages: the longest scoped IPv6 address with
+   its port fits (report.address, 64 bytes, holds every one the kernel
+   gives). */
+#define TCPQ__ADDRESS_TEXT 96
+
+/* ---- limits.c: the host's limits ---------------------------------------- */
+
+/* The limits in `want`, every other figure -1, os and queue_model set;
+   what could not be read in *unread (NULL allowed). */
+void tcpq__read_limits(struct tcpq_limits *out, unsigned want,
+                       struct tcpq__unread *unread);
+
+/* ---- setup.c: the steps ------------------------------------------------- */
+
+/* What a function checks in its options before it touches a socket. */
+#define TCPQ__CHECK_BUFFERS 1u /* rcvbuf, sndbuf >= 0 */
+#define TCPQ__CHECK_MODE 2u    /* a known mode; timeout_ms > 0 in TIMEOUT */
+#define TCPQ__CHECK_FLAGS 4u   /* no unknown flag bit */
+#define TCPQ__CHECK_ALL 7u
+int tcpq__check_options(const struct tcpq_options *opt, unsigned what,
+                        struct tcpq_report *r);
+
+/* fd must be an open TCP socket: its facts, or -1 with errno and the
+   message. */
+int tcpq__check_socket(int fd, struct tcpq__facts *f, struct tcpq_report *r);
+
+/* The defaults a NULL options pointer stands for. */
+extern const struct tcpq_options tcpq__default_options;
+
+/* The steps listeners and clients share, before bind or connect: the
+   buffers (so that the window scale is negotiated with them) and the
+   socket flags. */
+int tcpq__configure(int fd, const struct tcpq__facts *f,
+                    const struct tcpq_options *opt, struct tcpq_report *r);
+
+/* Options that only take effect before bind() (SO_REUSEADDR,
+   SO_REUSEPORT, IPV6_V6ONLY); dual_stack: clear IPV6_V6ONLY unless
+   TCPQ_V6ONLY. */
+int tcpq__bind_flags(int fd, int family, int dual_stack, unsigned flags,
+                     struct tcpq_report *r);
+
+/* The descriptor in opt->mode (skipped for a pristine socket that is to
+   stay blocking). */
+int tcpq__apply_mode(int fd, const struct tcpq__facts *f,
+                     const struct tcpq_options *opt, struct tcpq_report *r);
+
+/* The limits a listener needs, with what could not be read. */
+struct tcpq__listen_limits {
+    struct tcpq_limits lim;
+    struct tcpq__unread unread;
+};
+void tcpq__read_listen_limits(struct tcpq__listen_limits *l);
+
+/* The rest of a listener after configure and bind: the mode, listen(2)
+   with the clamped backlog, and the report. */
+int tcpq__listen_steps(int fd, const struct tcpq__facts *f,
+                       const struct tcpq_options *opt,
+                       const struct tcpq__listen_limits *limits,
+                       struct tcpq_report *r);
 
 #endif /* TCPQ_INTERNAL_H */

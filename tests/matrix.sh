@@ -12,7 +12,7 @@ CPPFLAGS_TREE="-Iinclude -Ilib"
 # -O2: some warnings (maybe-uninitialized, format-truncation) need the
 # optimizer, and CI builds at -O2
 OPT="-O2"
-LIB_SRCS="lib/tcpq.c lib/io.c lib/parse.c lib/os_linux.c"
+LIB_SRCS=$(${MAKE:-make} -s --no-print-directory print-LIB_SRCS)
 EXAMPLE_SRCS=$(ls examples/*.c)
 TEST_SRCS=$(ls tests/check_*.c)
 # the link-time wrappers tests/check_costs.c counts calls with

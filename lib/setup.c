@@ -1,0 +1,367 @@
+/* The setup steps a socket goes through, each checked before anything
+   changes: validate, buffers, flags, mode, listen. tcpq_set_buffers,
+   tcpq_set_timeout_mode, tcpq_get_timeout_mode and tcpq_listen are each
+   one straight list of these steps. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "tcpq_internal.h"
+
+const struct tcpq_options tcpq__default_options = {
+    .backlog = 0, /* the OS maximum */
+    .mode = TCPQ_BLOCKING,
+};
+
+/* ---- validate: before anything about the socket changes ---------------- */
+
+int tcpq__check_options(const struct tcpq_options *opt, unsigned what,
+                        struct tcpq_report *r)
+{
+    if ((what & TCPQ__CHECK_BUFFERS) && opt->rcvbuf < 0)
+        return tcpq__fail(r, EINVAL, "options: rcvbuf %d is negative",
+                          opt->rcvbuf);
+    if ((what & TCPQ__CHECK_BUFFERS) && opt->sndbuf < 0)
+        return tcpq__fail(r, EINVAL, "options: sndbuf %d is negative",
+                          opt->sndbuf);
+    if ((what & TCPQ__CHECK_MODE) && ((int)opt->mode < (int)TCPQ_BLOCKING ||
+                                      (int)opt->mode > (int)TCPQ_NONBLOCKING))
+        return tcpq__fail(r, EINVAL, "options: unknown mode %d",
+                          (int)opt->mode);
+    if ((what & TCPQ__CHECK_MODE) && opt->mode == TCPQ_TIMEOUT &&
+        opt->timeout_ms <= 0)
+        return tcpq__fail(r, EINVAL,
+                          "options: timeout_ms %d must be > 0 in TCPQ_TIMEOUT",
+                          opt->timeout_ms);
+    if ((what & TCPQ__CHECK_FLAGS) && (opt->flags & ~TCPQ_FLAGS_ALL))
+        return tcpq__fail(r, EINVAL, "options: unknown flag bits 0x%x",
+                          opt->flags & ~TCPQ_FLAGS_ALL);
+    return 0;
+}
+
+int tcpq__check_socket(int fd, struct tcpq__facts *f, struct tcpq_report *r)
+{
+    struct tcpq__not_tcp why;
+
+    if (tcpq__tcp_facts(fd, f, &why) < 0) {
+        if (why.what != NULL)
+            return tcpq__fail(r, errno, "fd %d is not a TCP socket (%s %d)", fd,
+                              why.what, why.value);
+        return tcpq__fail(r, errno, "fd %d", fd);
+    }
+    tcpq__tcp_state(fd, f);
+    return 0;
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+
+static int apply_buffer(int fd, int receive, int requested, unsigned flags,
+                        struct tcpq_report *r)
+{
+    const char *label = receive ? "SO_RCVBUF" : "SO_SNDBUF";
+    const char *forced =
+        receive ? tcpq__os.force_rcvbuf : tcpq__os.force_sndbuf;
+    const char *cap = receive ? tcpq__os.rmem_max : tcpq__os.wmem_max;
+    int name = receive ? SO_RCVBUF : SO_SNDBUF;
+    int kernel = 0;
+    socklen_t len = sizeof kernel;
+    int granted;
+
+    if (requested > 0 && (flags & TCPQ_FORCE_BUFFERS)) {
+        if (tcpq__os_force_buffer(fd, receive, requested) < 0) {
+            if (errno == EPERM)
+                return tcpq__fail(r, errno,
+                                  "setsockopt %s %d (needs CAP_NET_ADMIN in "
+                                  "the initial user namespace; without "
+                                  "TCPQ_FORCE_BUFFERS it is capped by %s)",
+                                  forced, requested, cap);
+            return tcpq__fail(r, errno, "setsockopt %s %d", forced, requested);
+        }
+    } else if (requested > 0 && setsockopt(fd, SOL_SOCKET, name, &requested,
+                                           sizeof requested) < 0) {
+        return tcpq__fail(r, errno, "setsockopt %s %d", label, requested);
+    }
+    if (getsockopt(fd, SOL_SOCKET, name, &kernel, &len) < 0)
+        return tcpq__fail(r, errno, "getsockopt %s", label);
+    granted = kernel / tcpq__os.buffer_scale;
+    if (r != NULL) {
+        if (receive) {
+            r->rcvbuf_requested = requested;
+            r->rcvbuf = granted;
+            r->rcvbuf_kernel = kernel;
+        } else {
+            r->sndbuf_requested = requested;
+            r->sndbuf = granted;
+            r->sndbuf_kernel = kernel;
+        }
+    }
+    if (requested > 0 && granted < requested)
+        tcpq__warn(r, receive ? TCPQ_WARN_RCVBUF_CLAMPED
+                              : TCPQ_WARN_SNDBUF_CLAMPED);
+    return 0;
+}
+
+/* Both buffers, applied and reported. */
+static int apply_buffers(int fd, const struct tcpq__facts *f,
+                         const struct tcpq_options *opt, struct tcpq_report *r)
+{
+    if (apply_buffer(fd, 1, opt->rcvbuf, opt->flags, r) < 0 ||
+        apply_buffer(fd, 0, opt->sndbuf, opt->flags, r) < 0)
+        return -1;
+    if (opt->rcvbuf > 0 || opt->sndbuf > 0) {
+        tcpq__warn(r, TCPQ_WARN_AUTOTUNING_OFF);
+        if (f->connected)
+            tcpq__warn(r, TCPQ_WARN_TOO_LATE);
+    }
+    return 0;
+}
+
+int tcpq_set_buffers(int fd, const struct tcpq_options *opt,
+                     struct tcpq_report *report)
+{
+    static const struct tcpq__warn_context context = {0, -1, {NULL, 0}};
+    struct tcpq__facts facts;
+    int saved = errno;
+
+    tcpq__report_reset(report);
+    if (opt == NULL)
+        opt = &tcpq__default_options;
+    if (tcpq__check_socket(fd, &facts, report) < 0 ||
+        tcpq__check_options(opt, TCPQ__CHECK_BUFFERS | TCPQ__CHECK_FLAGS,
+                            report) < 0 ||
+        apply_buffers(fd, &facts, opt, report) < 0)
+        return -1;
+    tcpq__compose_warnings(report, &context);
+    errno = saved;
+    return 0;
+}
+
+/* ---- flags -------------------------------------------------------------- */
+
+static int set_int_option(int fd, int level, int name, int value,
+                          const char *label, struct tcpq_report *r)
+{
+    if (setsockopt(fd, level, name, &value, sizeof value) < 0)
+        return tcpq__fail(r, errno, "setsockopt %s", label);
+    return 0;
+}
+
+int tcpq__bind_flags(int fd, int family, int dual_stack, unsigned flags,
+                     struct tcpq_report *r)
+{
+    if (!(flags & TCPQ_NO_REUSEADDR) &&
+        set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR", r) < 0)
+        return -1;
+    if (flags & TCPQ_REUSEPORT) {
+#if defined(SO_REUSEPORT_LB) /* FreeBSD: balanced across the sockets */
+        if (set_int_option(fd, SOL_SOCKET, SO_REUSEPORT_LB, 1,
+                           "SO_REUSEPORT_LB", r) < 0)
+            return -1;
+#elif defined(SO_REUSEPORT)
+        if (set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT", r) <
+            0)
+            return -1;
+#else
+        return tcpq__fail(r, EOPNOTSUPP, "setsockopt SO_REUSEPORT");
+#endif
+    }
+    if (family == AF_INET6 && ((flags & TCPQ_V6ONLY) || dual_stack) &&
+        set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+                       (flags & TCPQ_V6ONLY) ? 1 : 0, "IPV6_V6ONLY", r) < 0)
+        return -1;
+    return 0;
+}
+
+static int apply_socket_flags(int fd, unsigned flags, struct tcpq_report *r)
+{
+    if ((flags & TCPQ_NODELAY) &&
+        set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", r) < 0)
+        return -1;
+    if ((flags & TCPQ_KEEPALIVE) &&
+        set_int_option(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE", r) < 0)
+        return -1;
+    return 0;
+}
+
+int tcpq__configure(int fd, const struct tcpq__facts *f,
+                    const struct tcpq_options *opt, struct tcpq_report *r)
+{
+    if (apply_buffers(fd, f, opt, r) < 0)
+        return -1;
+    return apply_socket_flags(fd, opt->flags, r);
+}
+
+/* ---- modes -------------------------------------------------------------- */
+
+int tcpq__apply_mode(int fd, const struct tcpq__facts *f,
+                     const struct tcpq_options *opt, struct tcpq_report *r)
+{
+    struct timeval tv = {0, 0};
+    int fl, want_fl;
+
+    if (f->pristine && opt->mode == TCPQ_BLOCKING)
+        return 0; /* a socket just made is blocking, without timeouts */
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return tcpq__fail(r, errno, "fcntl F_GETFL");
+    want_fl =
+        opt->mode == TCPQ_NONBLOCKING ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+    if (opt->mode == TCPQ_TIMEOUT) {
+        tv.tv_sec = opt->timeout_ms / 1000;
+        tv.tv_usec = (suseconds_t)(opt->timeout_ms % 1000) * 1000;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
+        return tcpq__fail(r, errno, "setsockopt SO_RCVTIMEO");
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+        return tcpq__fail(r, errno, "setsockopt SO_SNDTIMEO");
+    if (want_fl != fl && fcntl(fd, F_SETFL, want_fl) < 0)
+        return tcpq__fail(r, errno, "fcntl F_SETFL");
+    return 0;
+}
+
+int tcpq_set_timeout_mode(int fd, const struct tcpq_options *opt)
+{
+    struct tcpq__facts facts;
+    struct tcpq__not_tcp why;
+    int saved = errno;
+
+    if (opt == NULL)
+        opt = &tcpq__default_options;
+    if (tcpq__tcp_facts(fd, &facts, &why) < 0 ||
+        tcpq__check_options(opt, TCPQ__CHECK_MODE, NULL) < 0 ||
+        tcpq__apply_mode(fd, &facts, opt, NULL) < 0)
+        return -1;
+    errno = saved;
+    return 0;
+}
+
+int tcpq_get_timeout_mode(int fd, enum tcpq_mode *mode, int *timeout_ms)
+{
+    struct tcpq__facts facts;
+    struct tcpq__not_tcp why;
+    int saved = errno;
+    int nonblocking, rcv_ms, snd_ms;
+    enum tcpq_mode m = TCPQ_BLOCKING;
+    int ms = 0;
+
+    if (tcpq__tcp_facts(fd, &facts, &why) < 0)
+        return -1;
+    nonblocking = tcpq__is_nonblocking(fd);
+    if (nonblocking < 0 || tcpq__timeout_ms(fd, SO_RCVTIMEO, &rcv_ms) < 0 ||
+        tcpq__timeout_ms(fd, SO_SNDTIMEO, &snd_ms) < 0)
+        return -1;
+    if (nonblocking) {
+        m = TCPQ_NONBLOCKING;
+    } else if (rcv_ms > 0 || snd_ms > 0) {
+        m = TCPQ_TIMEOUT;
+        ms = rcv_ms > snd_ms ? rcv_ms : snd_ms;
+    }
+    if (mode != NULL)
+        *mode = m;
+    if (timeout_ms != NULL)
+        *timeout_ms = ms;
+    errno = saved;
+    return 0;
+}
+
+/* ---- listen ------------------------------------------------------------- */
+
+void tcpq__read_listen_limits(struct tcpq__listen_limits *l)
+{
+    tcpq__read_limits(&l->lim, TCPQ__LIM_LISTEN, &l->unread);
+}
+
+int tcpq__listen_steps(int fd, const struct tcpq__facts *f,
+                       const struct tcpq_options *opt,
+                       const struct tcpq__listen_limits *limits,
+                       struct tcpq_report *r)
+{
+    const struct tcpq_limits *lim = &limits->lim;
+    struct tcpq__warn_context context;
+    struct sockaddr_storage local;
+    socklen_t len = sizeof local;
+    int wanted, in_force, read_back;
+
+    if (lim->somaxconn_runtime == 1)
+        wanted = opt->backlog <= 0 || opt->backlog > lim->somaxconn
+                     ? lim->somaxconn
+                     : opt->backlog;
+    else /* cap not read: the kernel clamps, and we read back what it did */
+        wanted = opt->backlog <= 0 ? INT_MAX : opt->backlog;
+    if (tcpq__apply_mode(fd, f, opt, r) < 0)
+        return -1;
+    if (listen(fd, wanted) < 0)
+        return tcpq__fail(r, errno, "listen fd %d backlog %d", fd, wanted);
+
+    read_back = tcpq__os_backlog_in_force(fd);
+    in_force = read_back;
+    if (in_force < 0) { /* the kernel does not tell: our clamp, or a guess */
+        int cap = lim->somaxconn >= 0 ? lim->somaxconn : SOMAXCONN;
+        in_force = wanted < cap ? wanted : cap;
+    }
+    if (r == NULL)
+        return 0;
+    r->backlog_requested = opt->backlog;
+    r->backlog = in_force;
+    r->accept_queue_capacity = tcpq__os_accept_queue_capacity(in_force);
+    r->syn_queue_capacity = tcpq__os_syn_queue_capacity(in_force, lim);
+    /* an unbound socket got its port from listen() itself */
+    memset(&local, 0, sizeof local);
+    if (f->bound)
+        local = f->local;
+    else if (getsockname(fd, (struct sockaddr *)&local, &len) < 0)
+        local.ss_family = AF_UNSPEC;
+    if (local.ss_family != AF_UNSPEC)
+        tcpq__format_address((struct sockaddr *)&local, r->address,
+                             sizeof r->address);
+    if (opt->backlog > 0 && in_force < opt->backlog)
+        tcpq__warn(r, TCPQ_WARN_BACKLOG_CLAMPED);
+    /* the cap unreadable, or (where it is read back) the SYN-queue rules */
+    if (lim->somaxconn_runtime == 0 ||
+        (tcpq__os.syncookies != NULL && lim->syncookies < 0))
+        tcpq__warn(r, TCPQ_WARN_LIMITS_COMPILED);
+    if (lim->syncookies == 0 && tcpq__os.syncookies != NULL)
+        tcpq__warn(r, TCPQ_WARN_SYNCOOKIES_OFF);
+    context.backlog_read_back = read_back >= 0;
+    context.syncookies = lim->syncookies;
+    context.unread = limits->unread;
+    tcpq__compose_warnings(r, &context);
+    return 0;
+}
+
+int tcpq_listen(int fd, const struct tcpq_options *opt,
+                struct tcpq_report *report)
+{
+    struct tcpq__listen_limits limits;
+    struct tcpq__facts facts;
+    int saved = errno;
+
+    tcpq__report_reset(report);
+    if (opt == NULL)
+        opt = &tcpq__default_options;
+    if (report != NULL)
+        report->backlog_requested = opt->backlog;
+    if (tcpq__check_socket(fd, &facts, report) < 0 ||
+        tcpq__check_options(opt, TCPQ__CHECK_ALL, report) < 0)
+        return -1;
+    if (facts.connected)
+        return tcpq__fail(report, EISCONN,
+                          "listen fd %d: the socket is connected or connecting",
+                          fd);
+    tcpq__read_listen_limits(&limits);
+    if (tcpq__configure(fd, &facts, opt, report) < 0)
+        return -1;
+    /* bind-time options only while unbound */
+    if (!facts.bound &&
+        tcpq__bind_flags(fd, facts.family, 0, opt->flags, report) < 0)
+        return -1;
+    if (tcpq__listen_steps(fd, &facts, opt, &limits, report) < 0)
+        return -1;
+    errno = saved;
+    return 0;
+}
