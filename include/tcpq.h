@@ -32,7 +32,7 @@ extern "C" {
 /* Version: defined here once; the Makefile reads it from these lines. */
 
 #define TCPQ_VERSION_MAJOR 0
-#define TCPQ_VERSION_MINOR 1
+#define TCPQ_VERSION_MINOR 2
 #define TCPQ_VERSION_PATCH 0
 
 #define TCPQ_STRINGIFY_(x) #x
@@ -63,6 +63,21 @@ extern "C" {
 #define TCPQ_WARN_UNUSED
 #endif
 
+/* Binary compatibility. The caller allocates struct tcpq_options,
+   tcpq_report and tcpq_limits, and 0.2 appended fields to them. So that a
+   program built against an older header keeps working, unrecompiled, with
+   a newer libtcpq.so.0, each function that takes one of them is a macro
+   here that passes the sizes this header has (sizeof) to a *_sized entry
+   point. The library reads only that much of the options (the fields a
+   smaller struct lacks are zero: their defaults) and writes only that
+   much of the report or limits. A larger struct, from a newer header, is
+   accepted when every byte past what this library knows is zero, and
+   refused with E2BIG when one is set, so that a field the caller set is
+   never silently ignored. A program built against 0.1 calls the plain
+   names, which take the 0.1 sizes. Taking a function's address gives that
+   plain entry: take the *_sized one to keep the sizes. */
+#define TCPQ_SIZEOF(type) ((size_t)sizeof(struct type))
+
 /* "MAJOR.MINOR.PATCH" of the library actually linked; equals
    TCPQ_VERSION_STRING of the header it was built with. Never fails. */
 TCPQ_API const char *tcpq_version(void);
@@ -92,6 +107,17 @@ struct tcpq_report {
                           "[::1]:40123", "[fe80::1%eth0]:40123" */
     char message[256]; /* failure: step and reason. success: each warning
                           with its fix, joined by "; " (cut at 255 bytes) */
+
+    /* 0.2: the options below, read back from the kernel with getsockopt
+       when this call set them (-1: not measured by this call) */
+    int keepalive_idle_s, keepalive_intvl_s, keepalive_cnt; /* 0: keepalive
+                                                               off */
+    int user_timeout_ms;
+    int defer_accept_s; /* as the kernel holds it: rounded up to its
+                           retransmission schedule */
+    int fastopen_qlen;
+    int notsent_lowat;
+    char congestion[16]; /* granted; "": not measured */
 };
 
 /* The warning bits of report.warnings. */
@@ -109,6 +135,15 @@ struct tcpq_report {
 #define TCPQ_WARN_TOO_LATE (1u << 5)
 /* SYN queue overflow will drop SYNs */
 #define TCPQ_WARN_SYNCOOKIES_OFF (1u << 6)
+/* a bind-time flag (TCPQ_REUSEPORT, TCPQ_V6ONLY, TCPQ_FREEBIND) asked for
+   a socket that is already bound: not applied */
+#define TCPQ_WARN_FLAG_IGNORED (1u << 7)
+/* the kernel holds another value than asked (TCP_DEFER_ACCEPT rounds to
+   its retransmission schedule); the report has the value held */
+#define TCPQ_WARN_ROUNDED (1u << 8)
+/* a Fast Open queue was set but net.ipv4.tcp_fastopen lacks the server
+   bit (0x2): no SYN's data will be accepted */
+#define TCPQ_WARN_FASTOPEN_OFF (1u << 9)
 
 /* The macro name of one warning bit, e.g. "TCPQ_WARN_BACKLOG_CLAMPED";
    NULL for zero, several bits or an unknown bit. Never fails otherwise. */
@@ -125,6 +160,12 @@ TCPQ_API const char *tcpq_warning_name(unsigned warning);
    with: " in the report's message. */
 TCPQ_API int tcpq_warning_fix(const struct tcpq_report *report,
                               unsigned warning, char *buf, size_t len);
+TCPQ_API int tcpq_warning_fix_sized(const struct tcpq_report *report,
+                                    size_t report_size, unsigned warning,
+                                    char *buf, size_t len);
+#define tcpq_warning_fix(report, warning, buf, len)                            \
+    tcpq_warning_fix_sized((report), TCPQ_SIZEOF(tcpq_report), (warning),      \
+                           (buf), (len))
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
@@ -178,8 +219,11 @@ enum tcpq_mode {
    wmem_max; needs CAP_NET_ADMIN in the initial user namespace (EPERM
    otherwise). Elsewhere: EOPNOTSUPP. */
 #define TCPQ_FORCE_BUFFERS (1u << 5)
+/* Linux: IP_FREEBIND / IPV6_FREEBIND, to bind an address not (yet)
+   configured on this host; before bind only. Elsewhere: EOPNOTSUPP. */
+#define TCPQ_FREEBIND (1u << 6)
 /* every defined bit */
-#define TCPQ_FLAGS_ALL (0x3fu)
+#define TCPQ_FLAGS_ALL (0x7fu)
 
 /* The policy for one socket. A zero-initialised struct (or a NULL
    pointer) means: the OS's maximum backlog, buffers left to the kernel
@@ -194,6 +238,29 @@ struct tcpq_options {
     enum tcpq_mode mode;
     int timeout_ms; /* TCPQ_TIMEOUT only; must be > 0 */
     unsigned flags; /* TCPQ_* above; an unknown bit is EINVAL */
+
+    /* 0.2. Zero leaves the kernel's default; a negative value is EINVAL.
+       Each is read back into the report. Set on a listener, the kernel
+       copies them to every accepted socket (Linux). */
+    int keepalive_idle_s;   /* > 0: idle seconds before the first probe */
+    int keepalive_intvl_s;  /* > 0: seconds between probes */
+    int keepalive_cnt;      /* > 0: unanswered probes before the connection
+                               fails; any keepalive_* > 0 implies
+                               SO_KEEPALIVE. Linux: at most 32767 s, 32767
+                               s and 127 probes */
+    int user_timeout_ms;    /* > 0: TCP_USER_TIMEOUT, how long sent data may
+                               stay unacknowledged (Linux; EOPNOTSUPP
+                               elsewhere) */
+    int defer_accept_s;     /* > 0, listeners: a connection enters the
+                               accept queue only once data arrives (Linux
+                               TCP_DEFER_ACCEPT, FreeBSD accf_data;
+                               EOPNOTSUPP elsewhere) */
+    int fastopen_qlen;      /* > 0, listeners: TCP Fast Open, with this many
+                               requests pending at most (Linux) */
+    int notsent_lowat;      /* > 0: TCP_NOTSENT_LOWAT, bytes unsent before
+                               the socket stops being writable */
+    const char *congestion; /* NULL: the kernel's default; else a
+                               TCP_CONGESTION name, e.g. "bbr" */
 };
 
 /* ------------------------------------------------------------------ */
@@ -225,6 +292,14 @@ struct tcpq_limits {
                                    sysctl states them */
     int wmem_default, wmem_max; /* SO_SNDBUF default and cap */
     int tcp_rmem[3], tcp_wmem[3]; /* autotuning min, default, max */
+
+    /* 0.2: the defaults of the per-socket options */
+    int keepalive_time_s;  /* tcp_keepalive_time: idle before a probe */
+    int keepalive_intvl_s; /* tcp_keepalive_intvl */
+    int keepalive_probes;  /* tcp_keepalive_probes */
+    int fastopen;          /* tcp_fastopen bits: 0x1 client, 0x2 server */
+    int notsent_lowat;     /* tcp_notsent_lowat */
+    char congestion[16];   /* tcp_congestion_control; "" unknown */
 };
 
 /* Fills *out with this host's limits, read at run time (Linux: the
@@ -234,6 +309,9 @@ struct tcpq_limits {
    somaxconn_runtime is 0. Nothing is cached: every call reads anew.
    Errors: EINVAL (out is NULL). */
 TCPQ_API int tcpq_get_limits(struct tcpq_limits *out);
+TCPQ_API int tcpq_get_limits_sized(struct tcpq_limits *out, size_t out_size);
+#define tcpq_get_limits(out)                                                   \
+    tcpq_get_limits_sized((out), TCPQ_SIZEOF(tcpq_limits))
 
 /* ------------------------------------------------------------------ */
 /* Listeners                                                           */
@@ -254,6 +332,12 @@ TCPQ_API int tcpq_get_limits(struct tcpq_limits *out);
    changed. */
 TCPQ_API int tcpq_listen(int fd, const struct tcpq_options *opt,
                          struct tcpq_report *report);
+TCPQ_API int tcpq_listen_sized(int fd, const struct tcpq_options *opt,
+                               size_t opt_size, struct tcpq_report *report,
+                               size_t report_size);
+#define tcpq_listen(fd, opt, report)                                           \
+    tcpq_listen_sized((fd), (opt), TCPQ_SIZEOF(tcpq_options), (report),        \
+                      TCPQ_SIZEOF(tcpq_report))
 
 /* Resolves host and port, creates a close-on-exec socket, applies opt,
    binds and listens as tcpq_listen does. host NULL: all interfaces,
@@ -270,6 +354,13 @@ TCPQ_API TCPQ_WARN_UNUSED int tcpq_open_listener(const char *host,
                                                  const char *port,
                                                  const struct tcpq_options *opt,
                                                  struct tcpq_report *report);
+TCPQ_API TCPQ_WARN_UNUSED int
+tcpq_open_listener_sized(const char *host, const char *port,
+                         const struct tcpq_options *opt, size_t opt_size,
+                         struct tcpq_report *report, size_t report_size);
+#define tcpq_open_listener(host, port, opt, report)                            \
+    tcpq_open_listener_sized((host), (port), (opt), TCPQ_SIZEOF(tcpq_options), \
+                             (report), TCPQ_SIZEOF(tcpq_report))
 
 /* ------------------------------------------------------------------ */
 /* Buffers and modes                                                   */
@@ -287,6 +378,12 @@ TCPQ_API TCPQ_WARN_UNUSED int tcpq_open_listener(const char *host,
    setsockopt. */
 TCPQ_API int tcpq_set_buffers(int fd, const struct tcpq_options *opt,
                               struct tcpq_report *report);
+TCPQ_API int tcpq_set_buffers_sized(int fd, const struct tcpq_options *opt,
+                                    size_t opt_size, struct tcpq_report *report,
+                                    size_t report_size);
+#define tcpq_set_buffers(fd, opt, report)                                      \
+    tcpq_set_buffers_sized((fd), (opt), TCPQ_SIZEOF(tcpq_options), (report),   \
+                           TCPQ_SIZEOF(tcpq_report))
 
 /* Puts the descriptor itself in opt->mode, so that plain recv/send/accept
    honour it where the OS enforces it: TCPQ_BLOCKING clears O_NONBLOCK and
@@ -297,6 +394,10 @@ TCPQ_API int tcpq_set_buffers(int fd, const struct tcpq_options *opt,
    Errors: EBADF, ENOTSOCK, EOPNOTSUPP, EINVAL (unknown mode, timeout_ms
    <= 0 in TCPQ_TIMEOUT), and those of fcntl and setsockopt. */
 TCPQ_API int tcpq_set_timeout_mode(int fd, const struct tcpq_options *opt);
+TCPQ_API int tcpq_set_timeout_mode_sized(int fd, const struct tcpq_options *opt,
+                                         size_t opt_size);
+#define tcpq_set_timeout_mode(fd, opt)                                         \
+    tcpq_set_timeout_mode_sized((fd), (opt), TCPQ_SIZEOF(tcpq_options))
 
 /* Reads the mode back from the kernel's state of the descriptor:
    O_NONBLOCK set -> TCPQ_NONBLOCKING, *timeout_ms = 0; else a non-zero
@@ -331,6 +432,13 @@ TCPQ_API int tcpq_get_timeout_mode(int fd, enum tcpq_mode *mode,
 TCPQ_API TCPQ_WARN_UNUSED int tcpq_connect(const char *host, const char *port,
                                            const struct tcpq_options *opt,
                                            struct tcpq_report *report);
+TCPQ_API TCPQ_WARN_UNUSED int
+tcpq_connect_sized(const char *host, const char *port,
+                   const struct tcpq_options *opt, size_t opt_size,
+                   struct tcpq_report *report, size_t report_size);
+#define tcpq_connect(host, port, opt, report)                                  \
+    tcpq_connect_sized((host), (port), (opt), TCPQ_SIZEOF(tcpq_options),       \
+                       (report), TCPQ_SIZEOF(tcpq_report))
 
 /* The outcome of a connect in progress: waits up to timeout_ms (0: not at
    all; -1: as long as it takes) for the socket to be writable, then asks
@@ -340,6 +448,13 @@ TCPQ_API TCPQ_WARN_UNUSED int tcpq_connect(const char *host, const char *port,
    ...), or ENOTCONN when no error is left (a failure already reported, a
    socket that never connected). EINTR is retried. */
 TCPQ_API int tcpq_connect_finish(int fd, int timeout_ms);
+
+/* Closes fd so that the peer gets a reset (RST) and no TIME_WAIT is left
+   here: SO_LINGER {1, 0}, then close(2), as libuv's uv_tcp_close_reset.
+   The descriptor is closed in every case but EBADF.
+   Errors: EBADF, ENOTSOCK, EOPNOTSUPP (not a TCP socket), and those of
+   setsockopt and close. */
+TCPQ_API int tcpq_close_reset(int fd);
 
 /* ------------------------------------------------------------------ */
 /* I/O in the descriptor's mode                                        */

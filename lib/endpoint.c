@@ -73,7 +73,11 @@ static int resolve(const char *host, const char *port, int passive,
     struct addrinfo hints;
     int gai, numeric = check_port(port, r);
 
-    if (numeric < 0 || tcpq__check_options(opt, TCPQ__CHECK_ALL, r) < 0)
+    if (numeric < 0 ||
+        tcpq__check_options(opt,
+                            TCPQ__CHECK_ALL | (passive ? TCPQ__CHECK_LISTENER
+                                                       : TCPQ__CHECK_CLIENT),
+                            r) < 0)
         return -1;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
@@ -132,23 +136,20 @@ static int listen_on(const struct addrinfo *ai, int dual_stack,
     facts.bound = ai->ai_family == AF_INET
                       ? ((struct sockaddr_in *)ai->ai_addr)->sin_port != 0
                       : ((struct sockaddr_in6 *)ai->ai_addr)->sin6_port != 0;
-    if (tcpq__listen_steps(fd, &facts, opt, limits, r) < 0)
+    if (tcpq__listen_steps(fd, &facts, opt, limits, 0, r) < 0)
         return tcpq__close_failed(fd);
     return fd;
 }
 
-int tcpq_open_listener(const char *host, const char *port,
-                       const struct tcpq_options *opt,
-                       struct tcpq_report *report)
+static int open_listener(const char *host, const char *port,
+                         const struct tcpq_options *opt,
+                         struct tcpq_report *report)
 {
     struct addrinfo *list = NULL, *ai;
     struct tcpq__listen_limits limits;
     int saved = errno;
     int fd = -1, pass;
 
-    tcpq__report_reset(report);
-    if (opt == NULL)
-        opt = &tcpq__default_options;
     if (report != NULL)
         report->backlog_requested = opt->backlog;
     if (resolve(host, port, 1, opt, &list, report) < 0)
@@ -174,6 +175,29 @@ int tcpq_open_listener(const char *host, const char *port,
     }
     errno = saved;
     return fd;
+}
+
+int tcpq_open_listener_sized(const char *host, const char *port,
+                             const struct tcpq_options *opt, size_t opt_size,
+                             struct tcpq_report *report, size_t report_size)
+{
+    struct tcpq__report_out out;
+    struct tcpq_options options;
+    struct tcpq_report *r;
+
+    if (tcpq__report_begin(&out, report, report_size, &r) < 0)
+        return -1;
+    if (tcpq__options_in(opt, opt_size, &options, r) < 0)
+        return tcpq__report_end(&out, -1);
+    return tcpq__report_end(&out, open_listener(host, port, &options, r));
+}
+
+int(tcpq_open_listener)(const char *host, const char *port,
+                        const struct tcpq_options *opt,
+                        struct tcpq_report *report)
+{
+    return tcpq_open_listener_sized(host, port, opt, TCPQ__OPTIONS_SIZE_0_1,
+                                    report, TCPQ__REPORT_SIZE_0_1);
 }
 
 /* ---- connect ------------------------------------------------------------ */
@@ -277,17 +301,15 @@ static int connect_to(const struct addrinfo *ai, const struct tcpq_options *opt,
     return fd;
 }
 
-int tcpq_connect(const char *host, const char *port,
-                 const struct tcpq_options *opt, struct tcpq_report *report)
+static int connect_name(const char *host, const char *port,
+                        const struct tcpq_options *opt,
+                        struct tcpq_report *report)
 {
     struct addrinfo *list = NULL, *ai;
     long long deadline = -1;
     int saved = errno;
     int fd = -1;
 
-    tcpq__report_reset(report);
-    if (opt == NULL)
-        opt = &tcpq__default_options;
     if (host == NULL)
         return tcpq__fail(report, EINVAL, "host NULL");
     if (opt->mode == TCPQ_TIMEOUT && opt->timeout_ms > 0)
@@ -306,11 +328,34 @@ int tcpq_connect(const char *host, const char *port,
     if (fd < 0)
         return -1;
     if (report != NULL) {
-        static const struct tcpq__warn_context context = {0, -1, {NULL, 0}};
+        static const struct tcpq__warn_context context = {0, -1, {NULL, 0},
+                                                          0, -1, 0};
         tcpq__compose_warnings(report, &context);
     }
     errno = saved;
     return fd;
+}
+
+int tcpq_connect_sized(const char *host, const char *port,
+                       const struct tcpq_options *opt, size_t opt_size,
+                       struct tcpq_report *report, size_t report_size)
+{
+    struct tcpq__report_out out;
+    struct tcpq_options options;
+    struct tcpq_report *r;
+
+    if (tcpq__report_begin(&out, report, report_size, &r) < 0)
+        return -1;
+    if (tcpq__options_in(opt, opt_size, &options, r) < 0)
+        return tcpq__report_end(&out, -1);
+    return tcpq__report_end(&out, connect_name(host, port, &options, r));
+}
+
+int(tcpq_connect)(const char *host, const char *port,
+                  const struct tcpq_options *opt, struct tcpq_report *report)
+{
+    return tcpq_connect_sized(host, port, opt, TCPQ__OPTIONS_SIZE_0_1, report,
+                              TCPQ__REPORT_SIZE_0_1);
 }
 
 int tcpq_connect_finish(int fd, int timeout_ms)
@@ -337,6 +382,24 @@ int tcpq_connect_finish(int fd, int timeout_ms)
         return -1;
     }
     if (connect_outcome(fd) < 0)
+        return -1;
+    errno = saved;
+    return 0;
+}
+
+int tcpq_close_reset(int fd)
+{
+    struct tcpq__facts facts;
+    struct tcpq__not_tcp why;
+    struct linger linger;
+    int saved = errno;
+
+    if (tcpq__tcp_facts(fd, &facts, &why) < 0)
+        return -1; /* not a TCP socket: left alone */
+    linger.l_onoff = 1;
+    linger.l_linger = 0; /* close() sends RST; no TIME_WAIT */
+    if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger) < 0 ||
+        close(fd) < 0)
         return -1;
     errno = saved;
     return 0;

@@ -10,11 +10,13 @@ void tcpq__read_limits(struct tcpq_limits *out, unsigned want,
                        struct tcpq__unread *unread)
 {
     int *ints[] = {
-        &out->somaxconn,   &out->somaxconn_runtime, &out->max_syn_backlog,
-        &out->syncookies,  &out->abort_on_overflow, &out->rmem_default,
-        &out->rmem_max,    &out->wmem_default,      &out->wmem_max,
-        &out->tcp_rmem[0], &out->tcp_rmem[1],       &out->tcp_rmem[2],
-        &out->tcp_wmem[0], &out->tcp_wmem[1],       &out->tcp_wmem[2]};
+        &out->somaxconn,        &out->somaxconn_runtime, &out->max_syn_backlog,
+        &out->syncookies,       &out->abort_on_overflow, &out->rmem_default,
+        &out->rmem_max,         &out->wmem_default,      &out->wmem_max,
+        &out->tcp_rmem[0],      &out->tcp_rmem[1],       &out->tcp_rmem[2],
+        &out->tcp_wmem[0],      &out->tcp_wmem[1],       &out->tcp_wmem[2],
+        &out->keepalive_time_s, &out->keepalive_intvl_s, &out->keepalive_probes,
+        &out->fastopen,         &out->notsent_lowat};
     size_t i;
 
     memset(out, 0, sizeof *out);
@@ -27,17 +29,26 @@ void tcpq__read_limits(struct tcpq_limits *out, unsigned want,
     tcpq__os_limits(out, want, unread);
 }
 
-int tcpq_get_limits(struct tcpq_limits *out)
+int tcpq_get_limits_sized(struct tcpq_limits *out, size_t out_size)
 {
+    struct tcpq_limits full;
     int saved = errno;
 
-    if (out == NULL) {
+    if (out == NULL || out_size < TCPQ__LIMITS_SIZE_0_1) {
         errno = EINVAL;
         return -1;
     }
-    tcpq__read_limits(out, TCPQ__LIM_ALL, NULL);
+    tcpq__read_limits(&full, TCPQ__LIM_ALL, NULL);
+    memcpy(out, &full, out_size < sizeof full ? out_size : sizeof full);
+    if (out_size > sizeof full) /* fields newer than this library: zero */
+        memset((char *)out + sizeof full, 0, out_size - sizeof full);
     errno = saved;
     return 0;
+}
+
+int(tcpq_get_limits)(struct tcpq_limits *out)
+{
+    return tcpq_get_limits_sized(out, TCPQ__LIMITS_SIZE_0_1);
 }
 
 int tcpq_listen_counters(long long *listen_overflows, long long *listen_drops)

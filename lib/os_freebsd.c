@@ -1,11 +1,13 @@
 /* FreeBSD: limits by sysctl, the backlog read back with SO_LISTENQLIMIT,
    and sys/kern/uipc_socket.c's accept-queue rule (3B/2). Untested here. */
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #define OS_HAS_BACKLOG_READBACK
 #define OS_HAS_QUEUE_RULES
 #define OS_HAS_ACCEPT_QUEUE
+#define OS_HAS_DEFER_ACCEPT
 #include "os_bsd_common.h"
 #include "os_generic.h"
 
@@ -20,6 +22,9 @@ const struct tcpq__os_traits tcpq__os = {
     .force_rcvbuf = "SO_RCVBUF (forced)",
     .force_sndbuf = "SO_SNDBUF (forced)",
     .buffer_scale = 1,
+    .defer_accept = 1,
+    .defer_accept_label = "SO_ACCEPTFILTER dataready",
+    .defer_accept_module = "kldload accf_data",
 };
 
 void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
@@ -78,4 +83,17 @@ int tcpq__os_syn_queue_capacity(int backlog, const struct tcpq_limits *lim)
     (void)backlog;
     /* half-open connections live in the host-wide syncache */
     return lim->max_syn_backlog;
+}
+
+int tcpq__os_defer_accept(int fd, int seconds, int *held)
+{
+    struct accept_filter_arg filter;
+
+    /* accf_data(9): a connection is handed to accept() once data has
+       arrived; there is no timeout to hold. ENOENT: not loaded. */
+    (void)seconds;
+    *held = -1;
+    memset(&filter, 0, sizeof filter);
+    strcpy(filter.af_name, "dataready");
+    return setsockopt(fd, SOL_SOCKET, SO_ACCEPTFILTER, &filter, sizeof filter);
 }

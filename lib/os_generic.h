@@ -67,4 +67,31 @@ int tcpq__os_force_buffer(int fd, int receive, int bytes)
 }
 #endif
 
+#ifndef OS_HAS_DEFER_ACCEPT
+int tcpq__os_defer_accept(int fd, int seconds, int *held)
+{
+    (void)fd;
+    (void)seconds;
+    *held = -1;
+    errno = EOPNOTSUPP;
+    return -1;
+}
+#endif
+
+#ifndef OS_HAS_FASTOPEN_SYSCTL
+int tcpq__os_fastopen_sysctl(void)
+{
+    return -1;
+}
+#endif
+
+#ifndef OS_HAS_CONGESTION_ALLOWED
+int tcpq__os_congestion_allowed(char *buf, size_t cap)
+{
+    (void)buf;
+    (void)cap;
+    return -1;
+}
+#endif
+
 #endif

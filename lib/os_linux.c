@@ -28,6 +28,16 @@ const struct tcpq__os_traits tcpq__os = {
     .buffer_hard_cap = 0x7fffffff / 2,
     .accept_honours_rcvtimeo = 1, /* inet_csk_accept() */
     .accepted_keeps_timeouts = 1, /* sk_clone_lock() */
+    /* include/net/tcp.h MAX_TCP_KEEPIDLE, _KEEPINTVL, _KEEPCNT */
+    .keepalive_idle_max = 32767,
+    .keepalive_intvl_max = 32767,
+    .keepalive_cnt_max = 127,
+    .fastopen_qlen = 1,
+    .fastopen_sysctl = "net.ipv4.tcp_fastopen",
+    .defer_accept = 1,
+    .defer_accept_label = "TCP_DEFER_ACCEPT",
+    .freebind = 1,
+    .congestion_allowed = "net.ipv4.tcp_allowed_congestion_control",
 };
 
 /* Reads /proc/sys/<name with '.' as '/'> into out[0..count-1]; on failure
@@ -88,6 +98,25 @@ void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
         if (out->syncookies == 0) /* M matters only without cookies */
             read_sysctl("net.ipv4.tcp_max_syn_backlog", &out->max_syn_backlog,
                         1, unread);
+    }
+    if (want & TCPQ__LIM_OPTIONS) {
+        char cc[64];
+        long n;
+        read_sysctl("net.ipv4.tcp_keepalive_time", &out->keepalive_time_s, 1,
+                    unread);
+        read_sysctl("net.ipv4.tcp_keepalive_intvl", &out->keepalive_intvl_s, 1,
+                    unread);
+        read_sysctl("net.ipv4.tcp_keepalive_probes", &out->keepalive_probes, 1,
+                    unread);
+        read_sysctl("net.ipv4.tcp_fastopen", &out->fastopen, 1, unread);
+        read_sysctl("net.ipv4.tcp_notsent_lowat", &out->notsent_lowat, 1,
+                    unread);
+        n = tcpq__read_small_file("/proc/sys/net/ipv4/tcp_congestion_control",
+                                  cc, sizeof cc);
+        while (n > 0 && (cc[n - 1] == '\n' || cc[n - 1] == ' '))
+            cc[--n] = '\0';
+        if (n > 0 && (size_t)n < sizeof out->congestion)
+            memcpy(out->congestion, cc, (size_t)n + 1);
     }
     if (want & TCPQ__LIM_BUFFERS) {
         read_sysctl("net.core.rmem_default", &out->rmem_default, 1, unread);
@@ -221,4 +250,37 @@ int tcpq__os_force_buffer(int fd, int receive, int bytes)
 {
     return setsockopt(fd, SOL_SOCKET, receive ? SO_RCVBUFFORCE : SO_SNDBUFFORCE,
                       &bytes, sizeof bytes);
+}
+
+int tcpq__os_defer_accept(int fd, int seconds, int *held)
+{
+    socklen_t len = sizeof *held;
+
+    /* stored as SYN-ACK retransmissions: read back rounded up to the
+       retransmission schedule (5 s holds as 7) */
+    if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds,
+                   sizeof seconds) < 0 ||
+        getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, held, &len) < 0)
+        return -1;
+    return 0;
+}
+
+int tcpq__os_fastopen_sysctl(void)
+{
+    int value;
+
+    return read_sysctl("net.ipv4.tcp_fastopen", &value, 1, NULL) < 0 ? -1
+                                                                     : value;
+}
+
+int tcpq__os_congestion_allowed(char *buf, size_t cap)
+{
+    long n = tcpq__read_small_file(
+        "/proc/sys/net/ipv4/tcp_allowed_congestion_control", buf, cap);
+
+    if (n < 0)
+        return -1;
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    return 0;
 }

@@ -22,6 +22,9 @@ void tcpq__report_reset(struct tcpq_report *r)
     r->accept_queue_capacity = r->syn_queue_capacity = -1;
     r->rcvbuf_requested = r->rcvbuf = r->rcvbuf_kernel = -1;
     r->sndbuf_requested = r->sndbuf = r->sndbuf_kernel = -1;
+    r->keepalive_idle_s = r->keepalive_intvl_s = r->keepalive_cnt = -1;
+    r->user_timeout_ms = r->defer_accept_s = r->fastopen_qlen = -1;
+    r->notsent_lowat = -1;
 }
 
 /* strerror(), but safe in threads: the XSI or the GNU strerror_r. */
@@ -52,6 +55,61 @@ int tcpq__fail(struct tcpq_report *r, int err, const char *fmt, ...)
     }
     errno = err;
     return -1;
+}
+
+/* ---- the binary boundary ------------------------------------------------ */
+
+int tcpq__options_in(const struct tcpq_options *opt, size_t size,
+                     struct tcpq_options *full, struct tcpq_report *r)
+{
+    const unsigned char *bytes = (const unsigned char *)opt;
+    size_t i;
+
+    memset(full, 0, sizeof *full);
+    if (opt == NULL)
+        return 0; /* all defaults */
+    if (size < TCPQ__OPTIONS_SIZE_0_1)
+        return tcpq__fail(r, EINVAL,
+                          "options: size %zu, smaller than any libtcpq's (%zu)",
+                          size, (size_t)TCPQ__OPTIONS_SIZE_0_1);
+    for (i = sizeof *full; i < size; i++)
+        if (bytes[i] != 0)
+            return tcpq__fail(r, E2BIG,
+                              "options: byte %zu of %zu is set, a field this "
+                              "libtcpq %s does not know (it knows %zu bytes); "
+                              "link a newer libtcpq",
+                              i, size, TCPQ_VERSION_STRING, sizeof *full);
+    memcpy(full, opt, size < sizeof *full ? size : sizeof *full);
+    return 0;
+}
+
+int tcpq__report_begin(struct tcpq__report_out *o, struct tcpq_report *user,
+                       size_t size, struct tcpq_report **fill)
+{
+    o->user = user;
+    o->size = size;
+    *fill = NULL;
+    if (user == NULL)
+        return 0;
+    if (size < TCPQ__REPORT_SIZE_0_1) {
+        o->user = NULL; /* too small to hold even a message */
+        errno = EINVAL;
+        return -1;
+    }
+    tcpq__report_reset(&o->full);
+    *fill = &o->full;
+    return 0;
+}
+
+int tcpq__report_end(struct tcpq__report_out *o, int rc)
+{
+    if (o->user != NULL) {
+        size_t n = o->size < sizeof o->full ? o->size : sizeof o->full;
+        memcpy(o->user, &o->full, n);
+        if (o->size > n) /* fields newer than this library: zero */
+            memset((char *)o->user + n, 0, o->size - n);
+    }
+    return rc;
 }
 
 /* ---- warnings ----------------------------------------------------------- */
@@ -93,13 +151,14 @@ static int raise_to(int requested)
     return hard > 0 && requested > hard ? hard : requested;
 }
 
-int tcpq_warning_fix(const struct tcpq_report *report, unsigned warning,
-                     char *buf, size_t len)
+int tcpq_warning_fix_sized(const struct tcpq_report *report, size_t report_size,
+                           unsigned warning, char *buf, size_t len)
 {
     const char *sysctl = NULL;
     int value = 0;
 
-    if (report == NULL || tcpq_warning_name(warning) == NULL) {
+    if (report == NULL || report_size < TCPQ__REPORT_SIZE_0_1 ||
+        tcpq_warning_name(warning) == NULL) {
         errno = EINVAL;
         return -1;
     }
@@ -111,6 +170,10 @@ int tcpq_warning_fix(const struct tcpq_report *report, unsigned warning,
     case TCPQ_WARN_SYNCOOKIES_OFF:
         sysctl = tcpq__os.syncookies;
         value = 1;
+        break;
+    case TCPQ_WARN_FASTOPEN_OFF: /* client and server bits */
+        sysctl = tcpq__os.fastopen_sysctl;
+        value = 3;
         break;
     case TCPQ_WARN_RCVBUF_CLAMPED:
     case TCPQ_WARN_SNDBUF_CLAMPED: {
@@ -132,6 +195,12 @@ int tcpq_warning_fix(const struct tcpq_report *report, unsigned warning,
     return snprintf(buf, len, "%s %s=%d", tcpq__os.sysctl_set, sysctl, value);
 }
 
+int(tcpq_warning_fix)(const struct tcpq_report *report, unsigned warning,
+                      char *buf, size_t len)
+{
+    return tcpq_warning_fix_sized(report, sizeof *report, warning, buf, len);
+}
+
 /* One clamp, with its fix where one helps: "rcvbuf 100 clamped to 50 by
    net.core.rmem_max; raise it with: sysctl -w net.core.rmem_max=100". */
 static void append_clamp(struct tcpq_report *r, unsigned warning,
@@ -142,7 +211,7 @@ static void append_clamp(struct tcpq_report *r, unsigned warning,
     int buffer = warning != TCPQ_WARN_BACKLOG_CLAMPED;
     char fix[128];
 
-    tcpq_warning_fix(r, warning, fix, sizeof fix);
+    tcpq_warning_fix_sized(r, sizeof *r, warning, fix, sizeof fix);
     if (buffer && hard > 0 && granted >= hard)
         append(r,
                "%s %d clamped to %d, the kernel's hard limit (INT_MAX/2 "
@@ -191,7 +260,8 @@ void tcpq__compose_warnings(struct tcpq_report *r,
             append(r, "%s: compile-time SOMAXCONN %d assumed", text, SOMAXCONN);
     }
     if ((r->warnings & TCPQ_WARN_SYNCOOKIES_OFF) && tcpq__os.syncookies) {
-        tcpq_warning_fix(r, TCPQ_WARN_SYNCOOKIES_OFF, text, sizeof text);
+        tcpq_warning_fix_sized(r, sizeof *r, TCPQ_WARN_SYNCOOKIES_OFF, text,
+                               sizeof text);
         append(r, "%s=%d: SYNs past the SYN queue (%d) are dropped; %s",
                tcpq__os.syncookies, c->syncookies, r->syn_queue_capacity, text);
     }
@@ -201,6 +271,26 @@ void tcpq__compose_warnings(struct tcpq_report *r,
     if (r->warnings & TCPQ_WARN_SNDBUF_CLAMPED)
         append_clamp(r, TCPQ_WARN_SNDBUF_CLAMPED, "sndbuf", r->sndbuf_requested,
                      r->sndbuf, tcpq__os.wmem_max);
+    if (r->warnings & TCPQ_WARN_FASTOPEN_OFF) {
+        tcpq_warning_fix_sized(r, sizeof *r, TCPQ_WARN_FASTOPEN_OFF, text,
+                               sizeof text);
+        append(r,
+               "%s=%d lacks the server bit (0x2): SYN data is not accepted; "
+               "raise it with: %s",
+               tcpq__os.fastopen_sysctl, c->fastopen_sysctl, text);
+    }
+    if (r->warnings & TCPQ_WARN_ROUNDED)
+        append(r,
+               "defer_accept_s %d held as %d: the kernel rounds it up to its "
+               "SYN-ACK retransmission schedule",
+               c->defer_accept_s, r->defer_accept_s);
+    if (r->warnings & TCPQ_WARN_FLAG_IGNORED)
+        append(r,
+               "%s%s%s ignored: the socket is already bound (set before "
+               "bind)",
+               (c->flags_ignored & TCPQ_REUSEPORT) ? "TCPQ_REUSEPORT " : "",
+               (c->flags_ignored & TCPQ_V6ONLY) ? "TCPQ_V6ONLY " : "",
+               (c->flags_ignored & TCPQ_FREEBIND) ? "TCPQ_FREEBIND " : "");
     if (r->warnings & TCPQ_WARN_TOO_LATE)
         append(r, "buffers set after the handshake (window scale fixed): set "
                   "them before connect() or on the listener");
@@ -261,6 +351,12 @@ const char *tcpq_warning_name(unsigned warning)
         return "TCPQ_WARN_TOO_LATE";
     case TCPQ_WARN_SYNCOOKIES_OFF:
         return "TCPQ_WARN_SYNCOOKIES_OFF";
+    case TCPQ_WARN_FLAG_IGNORED:
+        return "TCPQ_WARN_FLAG_IGNORED";
+    case TCPQ_WARN_ROUNDED:
+        return "TCPQ_WARN_ROUNDED";
+    case TCPQ_WARN_FASTOPEN_OFF:
+        return "TCPQ_WARN_FASTOPEN_OFF";
     default:
         return NULL;
     }

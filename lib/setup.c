@@ -13,11 +13,6 @@
 
 #include "tcpq_internal.h"
 
-const struct tcpq_options tcpq__default_options = {
-    .backlog = 0, /* the OS maximum */
-    .mode = TCPQ_BLOCKING,
-};
-
 /* ---- validate: before anything about the socket changes ---------------- */
 
 int tcpq__check_options(const struct tcpq_options *opt, unsigned what,
@@ -41,6 +36,9 @@ int tcpq__check_options(const struct tcpq_options *opt, unsigned what,
     if ((what & TCPQ__CHECK_FLAGS) && (opt->flags & ~TCPQ_FLAGS_ALL))
         return tcpq__fail(r, EINVAL, "options: unknown flag bits 0x%x",
                           opt->flags & ~TCPQ_FLAGS_ALL);
+    if ((what & (TCPQ__CHECK_LISTENER | TCPQ__CHECK_CLIENT)) &&
+        tcpq__check_sockopts(opt, (what & TCPQ__CHECK_LISTENER) != 0, r) < 0)
+        return -1;
     return 0;
 }
 
@@ -121,16 +119,14 @@ static int apply_buffers(int fd, const struct tcpq__facts *f,
     return 0;
 }
 
-int tcpq_set_buffers(int fd, const struct tcpq_options *opt,
-                     struct tcpq_report *report)
+static int set_buffers(int fd, const struct tcpq_options *opt,
+                       struct tcpq_report *report)
 {
-    static const struct tcpq__warn_context context = {0, -1, {NULL, 0}};
+    static const struct tcpq__warn_context context = {0, -1, {NULL, 0},
+                                                      0, -1, 0};
     struct tcpq__facts facts;
     int saved = errno;
 
-    tcpq__report_reset(report);
-    if (opt == NULL)
-        opt = &tcpq__default_options;
     if (tcpq__check_socket(fd, &facts, report) < 0 ||
         tcpq__check_options(opt, TCPQ__CHECK_BUFFERS | TCPQ__CHECK_FLAGS,
                             report) < 0 ||
@@ -139,6 +135,28 @@ int tcpq_set_buffers(int fd, const struct tcpq_options *opt,
     tcpq__compose_warnings(report, &context);
     errno = saved;
     return 0;
+}
+
+int tcpq_set_buffers_sized(int fd, const struct tcpq_options *opt,
+                           size_t opt_size, struct tcpq_report *report,
+                           size_t report_size)
+{
+    struct tcpq__report_out out;
+    struct tcpq_options options;
+    struct tcpq_report *r;
+
+    if (tcpq__report_begin(&out, report, report_size, &r) < 0)
+        return -1;
+    if (tcpq__options_in(opt, opt_size, &options, r) < 0)
+        return tcpq__report_end(&out, -1);
+    return tcpq__report_end(&out, set_buffers(fd, &options, r));
+}
+
+int(tcpq_set_buffers)(int fd, const struct tcpq_options *opt,
+                      struct tcpq_report *report)
+{
+    return tcpq_set_buffers_sized(fd, opt, TCPQ__OPTIONS_SIZE_0_1, report,
+                                  TCPQ__REPORT_SIZE_0_1);
 }
 
 /* ---- flags -------------------------------------------------------------- */
@@ -174,17 +192,15 @@ int tcpq__bind_flags(int fd, int family, int dual_stack, unsigned flags,
         set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY,
                        (flags & TCPQ_V6ONLY) ? 1 : 0, "IPV6_V6ONLY", r) < 0)
         return -1;
-    return 0;
-}
-
-static int apply_socket_flags(int fd, unsigned flags, struct tcpq_report *r)
-{
-    if ((flags & TCPQ_NODELAY) &&
-        set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY", r) < 0)
+#if defined(IP_FREEBIND) && defined(IPV6_FREEBIND)
+    /* bind an address this host does not have (yet) */
+    if ((flags & TCPQ_FREEBIND) &&
+        (family == AF_INET6 ? set_int_option(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1,
+                                             "IPV6_FREEBIND", r)
+                            : set_int_option(fd, IPPROTO_IP, IP_FREEBIND, 1,
+                                             "IP_FREEBIND", r)) < 0)
         return -1;
-    if ((flags & TCPQ_KEEPALIVE) &&
-        set_int_option(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE", r) < 0)
-        return -1;
+#endif
     return 0;
 }
 
@@ -193,7 +209,7 @@ int tcpq__configure(int fd, const struct tcpq__facts *f,
 {
     if (apply_buffers(fd, f, opt, r) < 0)
         return -1;
-    return apply_socket_flags(fd, opt->flags, r);
+    return tcpq__apply_sockopts(fd, opt, r);
 }
 
 /* ---- modes -------------------------------------------------------------- */
@@ -224,20 +240,26 @@ int tcpq__apply_mode(int fd, const struct tcpq__facts *f,
     return 0;
 }
 
-int tcpq_set_timeout_mode(int fd, const struct tcpq_options *opt)
+int tcpq_set_timeout_mode_sized(int fd, const struct tcpq_options *opt,
+                                size_t opt_size)
 {
+    struct tcpq_options options;
     struct tcpq__facts facts;
     struct tcpq__not_tcp why;
     int saved = errno;
 
-    if (opt == NULL)
-        opt = &tcpq__default_options;
-    if (tcpq__tcp_facts(fd, &facts, &why) < 0 ||
-        tcpq__check_options(opt, TCPQ__CHECK_MODE, NULL) < 0 ||
-        tcpq__apply_mode(fd, &facts, opt, NULL) < 0)
+    if (tcpq__options_in(opt, opt_size, &options, NULL) < 0 ||
+        tcpq__tcp_facts(fd, &facts, &why) < 0 ||
+        tcpq__check_options(&options, TCPQ__CHECK_MODE, NULL) < 0 ||
+        tcpq__apply_mode(fd, &facts, &options, NULL) < 0)
         return -1;
     errno = saved;
     return 0;
+}
+
+int(tcpq_set_timeout_mode)(int fd, const struct tcpq_options *opt)
+{
+    return tcpq_set_timeout_mode_sized(fd, opt, TCPQ__OPTIONS_SIZE_0_1);
 }
 
 int tcpq_get_timeout_mode(int fd, enum tcpq_mode *mode, int *timeout_ms)
@@ -279,7 +301,7 @@ void tcpq__read_listen_limits(struct tcpq__listen_limits *l)
 int tcpq__listen_steps(int fd, const struct tcpq__facts *f,
                        const struct tcpq_options *opt,
                        const struct tcpq__listen_limits *limits,
-                       struct tcpq_report *r)
+                       unsigned flags_ignored, struct tcpq_report *r)
 {
     const struct tcpq_limits *lim = &limits->lim;
     struct tcpq__warn_context context;
@@ -293,10 +315,13 @@ int tcpq__listen_steps(int fd, const struct tcpq__facts *f,
                      : opt->backlog;
     else /* cap not read: the kernel clamps, and we read back what it did */
         wanted = opt->backlog <= 0 ? INT_MAX : opt->backlog;
-    if (tcpq__apply_mode(fd, f, opt, r) < 0)
+    if (tcpq__apply_mode(fd, f, opt, r) < 0 ||
+        tcpq__apply_listener_sockopts(fd, opt, &context.fastopen_sysctl, r) < 0)
         return -1;
     if (listen(fd, wanted) < 0)
         return tcpq__fail(r, errno, "listen fd %d backlog %d", fd, wanted);
+    if (tcpq__apply_defer_accept(fd, opt, r) < 0)
+        return -1;
 
     read_back = tcpq__os_backlog_in_force(fd);
     in_force = read_back;
@@ -327,27 +352,32 @@ int tcpq__listen_steps(int fd, const struct tcpq__facts *f,
         tcpq__warn(r, TCPQ_WARN_LIMITS_COMPILED);
     if (lim->syncookies == 0 && tcpq__os.syncookies != NULL)
         tcpq__warn(r, TCPQ_WARN_SYNCOOKIES_OFF);
+    if (flags_ignored != 0)
+        tcpq__warn(r, TCPQ_WARN_FLAG_IGNORED);
     context.backlog_read_back = read_back >= 0;
     context.syncookies = lim->syncookies;
     context.unread = limits->unread;
+    context.defer_accept_s = opt->defer_accept_s;
+    context.flags_ignored = flags_ignored;
     tcpq__compose_warnings(r, &context);
     return 0;
 }
 
-int tcpq_listen(int fd, const struct tcpq_options *opt,
-                struct tcpq_report *report)
+/* What can only be set before bind: asked for a bound socket, ignored. */
+#define BIND_TIME_FLAGS (TCPQ_REUSEPORT | TCPQ_V6ONLY | TCPQ_FREEBIND)
+
+static int listen_on_fd(int fd, const struct tcpq_options *opt,
+                        struct tcpq_report *report)
 {
     struct tcpq__listen_limits limits;
     struct tcpq__facts facts;
     int saved = errno;
 
-    tcpq__report_reset(report);
-    if (opt == NULL)
-        opt = &tcpq__default_options;
     if (report != NULL)
         report->backlog_requested = opt->backlog;
     if (tcpq__check_socket(fd, &facts, report) < 0 ||
-        tcpq__check_options(opt, TCPQ__CHECK_ALL, report) < 0)
+        tcpq__check_options(opt, TCPQ__CHECK_ALL | TCPQ__CHECK_LISTENER,
+                            report) < 0)
         return -1;
     if (facts.connected)
         return tcpq__fail(report, EISCONN,
@@ -360,8 +390,31 @@ int tcpq_listen(int fd, const struct tcpq_options *opt,
     if (!facts.bound &&
         tcpq__bind_flags(fd, facts.family, 0, opt->flags, report) < 0)
         return -1;
-    if (tcpq__listen_steps(fd, &facts, opt, &limits, report) < 0)
+    if (tcpq__listen_steps(fd, &facts, opt, &limits,
+                           facts.bound ? opt->flags & BIND_TIME_FLAGS : 0,
+                           report) < 0)
         return -1;
     errno = saved;
     return 0;
+}
+
+int tcpq_listen_sized(int fd, const struct tcpq_options *opt, size_t opt_size,
+                      struct tcpq_report *report, size_t report_size)
+{
+    struct tcpq__report_out out;
+    struct tcpq_options options;
+    struct tcpq_report *r;
+
+    if (tcpq__report_begin(&out, report, report_size, &r) < 0)
+        return -1;
+    if (tcpq__options_in(opt, opt_size, &options, r) < 0)
+        return tcpq__report_end(&out, -1);
+    return tcpq__report_end(&out, listen_on_fd(fd, &options, r));
+}
+
+int(tcpq_listen)(int fd, const struct tcpq_options *opt,
+                 struct tcpq_report *report)
+{
+    return tcpq_listen_sized(fd, opt, TCPQ__OPTIONS_SIZE_0_1, report,
+                             TCPQ__REPORT_SIZE_0_1);
 }

@@ -6,6 +6,7 @@
      sock.c       clock, waits, a socket's facts, descriptors
      report.c     reports: messages, warnings and their fixes, addresses
      limits.c     the host's limits and a listener's queue
+     sockopts.c   the per-socket TCP options: check, set, read back
      setup.c      the steps: validate, buffers, flags, mode, listen
      endpoint.c   resolve, open_listener, connect   } the top: neither
      io.c         recv, send_all, accept             } calls the other
@@ -71,6 +72,17 @@ struct tcpq__os_traits {
     int accept_honours_rcvtimeo; /* accept() ends at SO_RCVTIMEO */
     int accepted_keeps_timeouts; /* an accepted socket has the listener's
                                     SO_RCVTIMEO / SO_SNDTIMEO */
+    /* the most TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT take (Linux
+       include/net/tcp.h: 32767 s, 32767 s, 127); 0: not known */
+    int keepalive_idle_max, keepalive_intvl_max, keepalive_cnt_max;
+    int fastopen_qlen;               /* TCP_FASTOPEN takes a queue length */
+    const char *fastopen_sysctl;     /* "net.ipv4.tcp_fastopen" */
+    int defer_accept;                /* tcpq__os_defer_accept works */
+    const char *defer_accept_label;  /* "TCP_DEFER_ACCEPT" */
+    const char *defer_accept_module; /* the command that loads it, where
+                                        it is a module: "kldload accf_data" */
+    int freebind;                    /* IP_FREEBIND / IPV6_FREEBIND */
+    const char *congestion_allowed;  /* the sysctl listing what may be set */
 };
 extern const struct tcpq__os_traits tcpq__os;
 
@@ -81,6 +93,7 @@ extern const struct tcpq__os_traits tcpq__os;
 /* what tcpq_listen needs: where the kernel tells the backlog back
    (Linux), only the SYN-queue figures; elsewhere as BACKLOG */
 #define TCPQ__LIM_LISTEN 4u
+#define TCPQ__LIM_OPTIONS 8u /* the per-socket options' defaults */
 #define TCPQ__LIM_ALL 0xffu
 
 /* The first figure a read of the limits could not get: its sysctl name
@@ -130,6 +143,20 @@ int tcpq__os_syn_queue_capacity(int backlog, const struct tcpq_limits *lim);
 /* Sets SO_RCVBUF/SO_SNDBUF past the cap (Linux SO_*BUFFORCE). Where the OS
    has no such option: -1 with EOPNOTSUPP. `receive` picks the direction. */
 int tcpq__os_force_buffer(int fd, int receive, int bytes);
+
+/* Defers accepting a connection until data arrives (Linux
+   TCP_DEFER_ACCEPT, FreeBSD the dataready accept filter), *held the
+   seconds the kernel holds (-1 where it holds none). 0, or -1 with errno
+   (EOPNOTSUPP where the OS has no such thing; ENOENT: a module is not
+   loaded). */
+int tcpq__os_defer_accept(int fd, int seconds, int *held);
+
+/* The Fast Open sysctl (Linux net.ipv4.tcp_fastopen), -1 unreadable. */
+int tcpq__os_fastopen_sysctl(void);
+
+/* The congestion controls a process may set, as the sysctl lists them;
+   0, or -1 where unreadable. */
+int tcpq__os_congestion_allowed(char *buf, size_t cap);
 
 /* ---- sock.c: the low layer ---------------------------------------------- */
 
@@ -207,6 +234,9 @@ struct tcpq__warn_context {
     int backlog_read_back;      /* the kernel told the backlog back */
     int syncookies;             /* as read, -1 unknown */
     struct tcpq__unread unread; /* a limit that could not be read */
+    int defer_accept_s;         /* as asked (TCPQ_WARN_ROUNDED) */
+    int fastopen_sysctl;        /* as read (TCPQ_WARN_FASTOPEN_OFF) */
+    unsigned flags_ignored;     /* TCPQ_WARN_FLAG_IGNORED: which */
 };
 
 /* On success: each warning the report carries, with its fix, joined by
@@ -224,6 +254,37 @@ void tcpq__format_address(const struct sockaddr *sa, char *buf, size_t cap);
    gives). */
 #define TCPQ__ADDRESS_TEXT 96
 
+/* The binary boundary. The sizes of the 0.1 structs: where the first
+   field appended in 0.2 starts. */
+#define TCPQ__OPTIONS_SIZE_0_1 offsetof(struct tcpq_options, keepalive_idle_s)
+#define TCPQ__REPORT_SIZE_0_1 offsetof(struct tcpq_report, keepalive_idle_s)
+#define TCPQ__LIMITS_SIZE_0_1 offsetof(struct tcpq_limits, keepalive_time_s)
+
+/* The caller's options, `size` bytes as its header had them, into *full:
+   zero-extended when smaller; when larger, every byte past this library's
+   struct must be zero (E2BIG otherwise); smaller than 0.1's: EINVAL. NULL:
+   the defaults. Returns 0, or -1 with errno and the message in r. */
+int tcpq__options_in(const struct tcpq_options *opt, size_t size,
+                     struct tcpq_options *full, struct tcpq_report *r);
+
+/* A call's report: the library fills `full`, a whole report of its own
+   layout, and tcpq__report_end copies as much of it as the caller's
+   struct holds (`size` bytes as its header had them; past this library's
+   layout, zeros). */
+struct tcpq__report_out {
+    struct tcpq_report full;
+    struct tcpq_report *user;
+    size_t size;
+};
+
+/* The report to fill (reset), or NULL when the caller passed none; -1
+   with EINVAL (nothing written) when size is smaller than 0.1's. */
+int tcpq__report_begin(struct tcpq__report_out *o, struct tcpq_report *user,
+                       size_t size, struct tcpq_report **fill);
+
+/* Copies the report out, errno kept; returns rc. */
+int tcpq__report_end(struct tcpq__report_out *o, int rc);
+
 /* ---- limits.c: the host's limits ---------------------------------------- */
 
 /* The limits in `want`, every other figure -1, os and queue_model set;
@@ -231,12 +292,38 @@ void tcpq__format_address(const struct sockaddr *sa, char *buf, size_t cap);
 void tcpq__read_limits(struct tcpq_limits *out, unsigned want,
                        struct tcpq__unread *unread);
 
+/* ---- sockopts.c: the per-socket TCP options ----------------------------- */
+
+/* Checks the options' TCP settings for a listener or a client: -1 with
+   EINVAL (negative, above the kernel's bound, a listener's option on a
+   client, a malformed congestion name) or EOPNOTSUPP (not on this OS). */
+int tcpq__check_sockopts(const struct tcpq_options *opt, int listener,
+                         struct tcpq_report *r);
+
+/* TCP_NODELAY, keepalive, user timeout, unsent low-water mark and
+   congestion control, each read back into the report. */
+int tcpq__apply_sockopts(int fd, const struct tcpq_options *opt,
+                         struct tcpq_report *r);
+
+/* Before listen(): the Fast Open queue, read back; *fastopen_sysctl the
+   sysctl's value when it was asked for (else -1), with the warning when
+   it lacks the server bit. */
+int tcpq__apply_listener_sockopts(int fd, const struct tcpq_options *opt,
+                                  int *fastopen_sysctl, struct tcpq_report *r);
+
+/* After listen(): deferred accept, read back (TCPQ_WARN_ROUNDED when the
+   kernel holds another value). */
+int tcpq__apply_defer_accept(int fd, const struct tcpq_options *opt,
+                             struct tcpq_report *r);
+
 /* ---- setup.c: the steps ------------------------------------------------- */
 
 /* What a function checks in its options before it touches a socket. */
-#define TCPQ__CHECK_BUFFERS 1u /* rcvbuf, sndbuf >= 0 */
-#define TCPQ__CHECK_MODE 2u    /* a known mode; timeout_ms > 0 in TIMEOUT */
-#define TCPQ__CHECK_FLAGS 4u   /* no unknown flag bit */
+#define TCPQ__CHECK_BUFFERS 1u  /* rcvbuf, sndbuf >= 0 */
+#define TCPQ__CHECK_MODE 2u     /* a known mode; timeout_ms > 0 in TIMEOUT */
+#define TCPQ__CHECK_FLAGS 4u    /* no unknown flag bit */
+#define TCPQ__CHECK_LISTENER 8u /* the TCP options, for a listener */
+#define TCPQ__CHECK_CLIENT 16u  /* the TCP options, for a client */
 #define TCPQ__CHECK_ALL 7u
 int tcpq__check_options(const struct tcpq_options *opt, unsigned what,
                         struct tcpq_report *r);
@@ -245,18 +332,15 @@ int tcpq__check_options(const struct tcpq_options *opt, unsigned what,
    message. */
 int tcpq__check_socket(int fd, struct tcpq__facts *f, struct tcpq_report *r);
 
-/* The defaults a NULL options pointer stands for. */
-extern const struct tcpq_options tcpq__default_options;
-
 /* The steps listeners and clients share, before bind or connect: the
    buffers (so that the window scale is negotiated with them) and the
-   socket flags. */
+   TCP options (tcpq__apply_sockopts). */
 int tcpq__configure(int fd, const struct tcpq__facts *f,
                     const struct tcpq_options *opt, struct tcpq_report *r);
 
 /* Options that only take effect before bind() (SO_REUSEADDR,
-   SO_REUSEPORT, IPV6_V6ONLY); dual_stack: clear IPV6_V6ONLY unless
-   TCPQ_V6ONLY. */
+   SO_REUSEPORT, IPV6_V6ONLY, IP_FREEBIND); dual_stack: clear IPV6_V6ONLY
+   unless TCPQ_V6ONLY. */
 int tcpq__bind_flags(int fd, int family, int dual_stack, unsigned flags,
                      struct tcpq_report *r);
 
@@ -272,11 +356,12 @@ struct tcpq__listen_limits {
 };
 void tcpq__read_listen_limits(struct tcpq__listen_limits *l);
 
-/* The rest of a listener after configure and bind: the mode, listen(2)
-   with the clamped backlog, and the report. */
+/* The rest of a listener after configure and bind: the mode, Fast
+   Open, listen(2) with the clamped backlog, deferred accept, and the
+   report. flags_ignored: bind-time flags that were not applied. */
 int tcpq__listen_steps(int fd, const struct tcpq__facts *f,
                        const struct tcpq_options *opt,
                        const struct tcpq__listen_limits *limits,
-                       struct tcpq_report *r);
+                       unsigned flags_ignored, struct tcpq_report *r);
 
 #endif /* TCPQ_INTERNAL_H */

@@ -1,18 +1,22 @@
 /* The binary interface of tcpq.h, pinned: the size and offset of every
    field of every public struct, and the value of every enumerator and
    TCPQ_* flag and warning bit, against the table below (taken from x86-64
-   Linux, libtcpq 0.1.0).
+   Linux; 0.1.0's rows, then those 0.2.0 appended).
 
    Policy. A program built against libtcpq.so.N keeps working with every
    later libtcpq.so.N, so within one major version (the soname) structs
    only grow at their end: fields are appended, never removed, reordered,
-   resized or retyped, and no existing constant changes its value. Any
-   other change is a break, and a break bumps TCPQ_VERSION_MAJOR, hence the
-   soname. This test fails on any change of layout or value until this
-   table is edited on purpose, in the same commit, together with the major
-   version where the change is a break (an appended field only needs its
-   row added and the struct's size updated). ABI_MAJOR below ties the table
-   to the soname: bumping the major fails here until the table is reviewed.
+   resized or retyped, and no existing constant changes its value (the
+   masks TCPQ_FLAGS_ALL grows as bits are added). The structs the caller
+   allocates reach the library with their size (the *_sized entry points
+   behind the header's macros; tests/check_compat.c runs a 0.1.0 program
+   against this library), so appending is safe. Any other change is a
+   break, and a break bumps TCPQ_VERSION_MAJOR, hence the soname. This test
+   fails on any change of layout or value until this table is edited on
+   purpose, in the same commit, together with the major version where the
+   change is a break (an appended field only needs its row added and the
+   struct's size updated). ABI_MAJOR below ties the table to the soname:
+   bumping the major fails here until the table is reviewed.
 
    Offsets that depend on the pointer size (struct tcpq_limits starts with
    a pointer) are computed from sizeof(void *), so ILP32 hosts check the
@@ -47,15 +51,24 @@ struct abi_field {
 #define LIM(off) (PTR + (size_t)(off)-8u)
 
 static const struct abi_field abi_fields[] = {
-    SIZE(tcpq_options, 24),
+    SIZE(tcpq_options, 64), /* 24 in 0.1.0 */
     FIELD(tcpq_options, backlog, 0, 4),
     FIELD(tcpq_options, rcvbuf, 4, 4),
     FIELD(tcpq_options, sndbuf, 8, 4),
     FIELD(tcpq_options, mode, 12, 4),
     FIELD(tcpq_options, timeout_ms, 16, 4),
     FIELD(tcpq_options, flags, 20, 4),
+    /* 0.2.0 */
+    FIELD(tcpq_options, keepalive_idle_s, 24, 4),
+    FIELD(tcpq_options, keepalive_intvl_s, 28, 4),
+    FIELD(tcpq_options, keepalive_cnt, 32, 4),
+    FIELD(tcpq_options, user_timeout_ms, 36, 4),
+    FIELD(tcpq_options, defer_accept_s, 40, 4),
+    FIELD(tcpq_options, fastopen_qlen, 44, 4),
+    FIELD(tcpq_options, notsent_lowat, 48, 4),
+    FIELD(tcpq_options, congestion, 56, PTR),
 
-    SIZE(tcpq_limits, PTR + 64), /* 72 on LP64 */
+    SIZE(tcpq_limits, PTR + 104), /* 112 on LP64; 72 in 0.1.0 */
     FIELD(tcpq_limits, os, 0, PTR),
     FIELD(tcpq_limits, queue_model, LIM(8), 4),
     FIELD(tcpq_limits, somaxconn, LIM(12), 4),
@@ -69,6 +82,13 @@ static const struct abi_field abi_fields[] = {
     FIELD(tcpq_limits, wmem_max, LIM(44), 4),
     FIELD(tcpq_limits, tcp_rmem, LIM(48), 12),
     FIELD(tcpq_limits, tcp_wmem, LIM(60), 12),
+    /* 0.2.0 */
+    FIELD(tcpq_limits, keepalive_time_s, LIM(72), 4),
+    FIELD(tcpq_limits, keepalive_intvl_s, LIM(76), 4),
+    FIELD(tcpq_limits, keepalive_probes, LIM(80), 4),
+    FIELD(tcpq_limits, fastopen, LIM(84), 4),
+    FIELD(tcpq_limits, notsent_lowat, LIM(88), 4),
+    FIELD(tcpq_limits, congestion, LIM(92), 16),
 
     SIZE(tcpq_queue_stats, 24),
     FIELD(tcpq_queue_stats, accept_queue_len, 0, 4),
@@ -76,7 +96,7 @@ static const struct abi_field abi_fields[] = {
     FIELD(tcpq_queue_stats, listen_overflows, 8, 8),
     FIELD(tcpq_queue_stats, listen_drops, 16, 8),
 
-    SIZE(tcpq_report, 364),
+    SIZE(tcpq_report, 408), /* 364 in 0.1.0 */
     FIELD(tcpq_report, backlog_requested, 0, 4),
     FIELD(tcpq_report, backlog, 4, 4),
     FIELD(tcpq_report, accept_queue_capacity, 8, 4),
@@ -90,6 +110,15 @@ static const struct abi_field abi_fields[] = {
     FIELD(tcpq_report, warnings, 40, 4),
     FIELD(tcpq_report, address, 44, 64),
     FIELD(tcpq_report, message, 108, 256),
+    /* 0.2.0 */
+    FIELD(tcpq_report, keepalive_idle_s, 364, 4),
+    FIELD(tcpq_report, keepalive_intvl_s, 368, 4),
+    FIELD(tcpq_report, keepalive_cnt, 372, 4),
+    FIELD(tcpq_report, user_timeout_ms, 376, 4),
+    FIELD(tcpq_report, defer_accept_s, 380, 4),
+    FIELD(tcpq_report, fastopen_qlen, 384, 4),
+    FIELD(tcpq_report, notsent_lowat, 388, 4),
+    FIELD(tcpq_report, congestion, 392, 16),
 
     /* enums are passed and stored as int */
     {"sizeof(enum tcpq_mode)", 0, sizeof(enum tcpq_mode), 0, sizeof(int)},
@@ -137,7 +166,8 @@ static const struct abi_const abi_consts[] = {
     CONST(TCPQ_NODELAY, 0x08),
     CONST(TCPQ_KEEPALIVE, 0x10),
     CONST(TCPQ_FORCE_BUFFERS, 0x20),
-    CONST(TCPQ_FLAGS_ALL, 0x3f),
+    CONST(TCPQ_FREEBIND, 0x40),   /* 0.2.0 */
+    CONST(TCPQ_FLAGS_ALL, 0x7f),  /* 0x3f in 0.1.0: grows with the bits */
 
     CONST(TCPQ_WARN_BACKLOG_CLAMPED, 0x01),
     CONST(TCPQ_WARN_RCVBUF_CLAMPED, 0x02),
@@ -146,6 +176,9 @@ static const struct abi_const abi_consts[] = {
     CONST(TCPQ_WARN_LIMITS_COMPILED, 0x10),
     CONST(TCPQ_WARN_TOO_LATE, 0x20),
     CONST(TCPQ_WARN_SYNCOOKIES_OFF, 0x40),
+    CONST(TCPQ_WARN_FLAG_IGNORED, 0x80), /* 0.2.0 */
+    CONST(TCPQ_WARN_ROUNDED, 0x100),
+    CONST(TCPQ_WARN_FASTOPEN_OFF, 0x200),
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -210,9 +243,10 @@ END_TEST
 /* the flag masks cover exactly the bits defined above */
 START_TEST(flag_masks_are_complete)
 {
-    ck_assert_uint_eq(TCPQ_FLAGS_ALL, TCPQ_NO_REUSEADDR | TCPQ_REUSEPORT |
-                                          TCPQ_V6ONLY | TCPQ_NODELAY |
-                                          TCPQ_KEEPALIVE | TCPQ_FORCE_BUFFERS);
+    ck_assert_uint_eq(TCPQ_FLAGS_ALL,
+                      TCPQ_NO_REUSEADDR | TCPQ_REUSEPORT | TCPQ_V6ONLY |
+                          TCPQ_NODELAY | TCPQ_KEEPALIVE | TCPQ_FORCE_BUFFERS |
+                          TCPQ_FREEBIND);
 }
 END_TEST
 

@@ -71,7 +71,8 @@ struct bad_case {
 
 #define OPT(b, r, s, m, t, f)                                                  \
     {                                                                          \
-        b, r, s, (enum tcpq_mode)(m), t, f                                     \
+        .backlog = (b), .rcvbuf = (r), .sndbuf = (s),                          \
+        .mode = (enum tcpq_mode)(m), .timeout_ms = (t), .flags = (f)           \
     }
 #define GOOD OPT(50, 65536, 0, TCPQ_BLOCKING, 0, 0)
 #define FLAGGED OPT(50, 65536, 65536, TCPQ_TIMEOUT, 500, TCPQ_NODELAY)

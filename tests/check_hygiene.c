@@ -278,7 +278,7 @@ static void prep_pair_timeout(struct fixture *f)
 }
 
 /* the failing calls: each returns the call's result as an int */
-static const struct tcpq_options bad_rcvbuf = {0, -1, 0, TCPQ_BLOCKING, 0, 0};
+static const struct tcpq_options bad_rcvbuf = {.rcvbuf = -1};
 
 static int open_bad_port(struct fixture *f)
 {

@@ -32,7 +32,12 @@ fi
 # the shared library exports the header's functions and nothing else
 if command -v nm >/dev/null 2>&1; then
     exported=$(nm -D --defined-only "$stage/usr/lib/libtcpq.so" | awk '{print $3}' | sort)
-    declared=$(sed -n 's/^TCPQ_API .*\(tcpq_[a-z_]*\)(.*/\1/p' include/tcpq.h | sort)
+    # each TCPQ_API declaration, joined to its ';', names one function
+    declared=$(awk '/^TCPQ_API/ {decl = ""; on = 1}
+                    on {decl = decl " " $0}
+                    on && /;/ {on = 0; if (match(decl, /tcpq_[a-z_0-9]*[(]/))
+                                   print substr(decl, RSTART, RLENGTH - 1)}' \
+                   include/tcpq.h | sort)
     if [ "$exported" != "$declared" ]; then
         echo "downstream: exported symbols differ from the header's functions:" >&2
         printf 'exported:\n%s\ndeclared:\n%s\n' "$exported" "$declared" >&2
