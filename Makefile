@@ -222,6 +222,20 @@ deps:
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_DEPS) >/dev/null && \
 	echo "make deps: $(DEB_DEPS) installed"
 
+# ---- cross check: macOS and FreeBSD against their real headers ------------
+# Compiled (macOS also linked) here, never run: tests/cross.sh. Zig's `zig
+# cc` carries the macOS SDK headers; make cross-deps fetches it from the npm
+# registry into ZIG_CACHE, outside the tree so that every clone and worktree
+# shares one copy (about 350 MB) and `git clean` keeps it; zig's compile
+# cache goes there too. A toolchain or sysroot missing: a SKIP line.
+ZIG_VERSION := 0.11.0
+ZIG_CACHE ?= $(HOME)/.cache/libtcpq-zig
+ZIG ?= $(ZIG_CACHE)/$(ZIG_VERSION)/package/zig
+
+.PHONY: cross-deps
+cross-deps:
+	$(Q)ZIG_CACHE="$(ZIG_CACHE)" ZIG_VERSION="$(ZIG_VERSION)" sh tests/cross-deps.sh
+
 # ---- benchmarks ------------------------------------------------------------
 BENCHES := bench/burst bench/io bench/accept bench/setup bench/syscalls
 
