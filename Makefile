@@ -231,10 +231,21 @@ deps:
 ZIG_VERSION := 0.11.0
 ZIG_CACHE ?= $(HOME)/.cache/libtcpq-zig
 ZIG ?= $(ZIG_CACHE)/$(ZIG_VERSION)/package/zig
+FREEBSD_SYSROOT ?= ../shared/sysroots/freebsd-14.2
+# what tests/cross.sh builds for each system: the portable core (the
+# platform file is OS_SRC), the examples (one program per file) and the
+# sources of tcpq-info; ?=, so that a list defined elsewhere wins
+LIB_CORE_SRCS ?= lib/tcpq.c lib/io.c lib/parse.c
+EXAMPLE_SRCS ?= examples/echo-server.c examples/echo-client.c
+TOOL_SRCS ?= examples/tcpq-info.c
 
-.PHONY: cross-deps
+.PHONY: cross-deps check-cross
 cross-deps:
 	$(Q)ZIG_CACHE="$(ZIG_CACHE)" ZIG_VERSION="$(ZIG_VERSION)" sh tests/cross-deps.sh
+
+check-cross:
+	$(Q)MAKE="$(MAKE)" ZIG="$(ZIG)" ZIG_CACHE="$(ZIG_CACHE)" \
+	    FREEBSD_SYSROOT="$(FREEBSD_SYSROOT)" sh tests/cross.sh
 
 # ---- benchmarks ------------------------------------------------------------
 BENCHES := bench/burst bench/io bench/accept bench/setup bench/syscalls
