@@ -255,12 +255,18 @@ bench/%: bench/%.c include/tcpq.h lib/libtcpq.a
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ lib/libtcpq.a -lpthread -lm $(LDFLAGS)
 
 # ratios measured side by side in one run; not part of make check
+ifeq ($(UNAME_S),Linux)
 bench: $(BENCHES)
 	$(Q)sh bench/run.sh
 
 # what one call costs with data ready: counted by strace
 bench-syscalls: bench/syscalls
 	$(Q)sh bench/syscalls.sh bench/syscalls
+else
+# the bench programs use epoll, /proc and strace
+bench bench-syscalls:
+	@echo "make $@: Linux only (the bench uses epoll, /proc and strace); this is $(UNAME_S)"; exit 1
+endif
 
 # ---- install -------------------------------------------------------------
 
