@@ -270,6 +270,31 @@ deps:
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_DEPS) >/dev/null && \
 	echo "make deps: $(DEB_DEPS) installed"
 
+# ---- cross check: macOS and FreeBSD against their real headers ------------
+# Compiled (macOS also linked) here, never run: tests/cross.sh. Zig's `zig
+# cc` carries the macOS SDK headers; make cross-deps fetches it from the npm
+# registry into ZIG_CACHE, outside the tree so that every clone and worktree
+# shares one copy (about 350 MB) and `git clean` keeps it; zig's compile
+# cache goes there too. A toolchain or sysroot missing: a SKIP line.
+ZIG_VERSION := 0.11.0
+ZIG_CACHE ?= $(HOME)/.cache/libtcpq-zig
+ZIG ?= $(ZIG_CACHE)/$(ZIG_VERSION)/package/zig
+FREEBSD_SYSROOT ?= ../shared/sysroots/freebsd-14.2
+# what tests/cross.sh builds for each system: the portable core (the
+# platform file is OS_SRC), the examples (one program per file) and the
+# sources of tcpq-info; ?=, so that a list defined elsewhere wins
+LIB_CORE_SRCS ?= lib/tcpq.c lib/io.c lib/parse.c
+EXAMPLE_SRCS ?= examples/echo-server.c examples/echo-client.c
+TOOL_SRCS ?= examples/tcpq-info.c
+
+.PHONY: cross-deps check-cross
+cross-deps:
+	$(Q)ZIG_CACHE="$(ZIG_CACHE)" ZIG_VERSION="$(ZIG_VERSION)" sh tests/cross-deps.sh
+
+check-cross:
+	$(Q)MAKE="$(MAKE)" ZIG="$(ZIG)" ZIG_CACHE="$(ZIG_CACHE)" \
+	    FREEBSD_SYSROOT="$(FREEBSD_SYSROOT)" sh tests/cross.sh
+
 # ---- benchmarks ------------------------------------------------------------
 BENCHES := bench/burst bench/io bench/accept bench/setup bench/syscalls
 
@@ -278,12 +303,18 @@ bench/%: bench/%.c include/tcpq.h $(LIB_A)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(LIB_A) -lpthread -lm $(LDLIBS)
 
 # ratios measured side by side in one run; not part of make check
+ifeq ($(UNAME_S),Linux)
 bench: $(BENCHES)
 	$(Q)sh bench/run.sh
 
 # what one call costs with data ready: counted by strace
 bench-syscalls: bench/syscalls
 	$(Q)sh bench/syscalls.sh bench/syscalls
+else
+# the bench programs use epoll, /proc and strace
+bench bench-syscalls:
+	@echo "make $@: Linux only (the bench uses epoll, /proc and strace); this is $(UNAME_S)"; exit 1
+endif
 
 # ---- install -------------------------------------------------------------
 

@@ -3,6 +3,10 @@
 # ratio against its reference, target, verdict), writes the rows to a CSV
 # under bench/results/ and, with gnuplot, the burst-latency CDF chart.
 set -eu
+if [ "$(uname -s)" != Linux ]; then
+    echo "bench: Linux only (the programs use epoll, /proc and strace); this is $(uname -s)" >&2
+    exit 1
+fi
 dir=${BENCH_DIR:-bench/results}
 mkdir -p "$dir"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)

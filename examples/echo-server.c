@@ -42,7 +42,9 @@ struct connection {
 static volatile sig_atomic_t stop_signal = 0;
 
 /* The listening descriptor while it is open, -1 otherwise: the handler
-   shuts it down to end the accept loop. */
+   shuts it down to end the accept loop. Only ever an int's value, so the
+   (int) where it is read back loses nothing where sig_atomic_t is wider
+   (long on FreeBSD amd64). */
 static volatile sig_atomic_t listener_fd = -1;
 
 /* --timeout-ms, for the log lines (0: none); set before any thread starts. */
@@ -72,7 +74,7 @@ static void on_stop_signal(int signal_number)
 
     stop_signal = signal_number;
     if (listener_fd >= 0) {
-        shutdown(listener_fd, SHUT_RDWR);
+        shutdown((int)listener_fd, SHUT_RDWR);
     }
     errno = saved_errno;
 }
