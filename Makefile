@@ -104,7 +104,7 @@ TEST_BIN := $(OUT)tests/check_tcpq
 TEST_WRAP := $(foreach f,recv send fcntl getsockopt setsockopt poll accept4 \
                getpeername clock_gettime,-Wl,--wrap=$(f))
 
-.PHONY: FORCE all lib examples demo check check-asan check-valgrind check-tsan fuzz \
+.PHONY: FORCE all lib examples demo check check-compat check-asan check-valgrind check-tsan fuzz \
         check-all lint matrix install-man manlint dist distcheck \
         check-downstream deb \
         deps bench bench-syscalls install install-lib install-bin \
@@ -168,7 +168,12 @@ check: all $(TEST_BIN)
 	$(Q)sh tests/manlint.sh
 	$(Q)NM="$(NM)" sh tests/layers.sh $(LIB_OBJS)
 	$(Q)CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/downstream.sh
+	$(Q)CC="$(CC)" MAKE="$(MAKE)" sh tests/compat.sh
 	$(Q)./$(TEST_BIN)
+
+# a program built against 0.1.0 run against this library (also in check)
+check-compat: lib
+	$(Q)CC="$(CC)" MAKE="$(MAKE)" sh tests/compat.sh
 
 # ---- hardening: sanitizers, valgrind, fuzzing ---------------------------
 # Each builds into a directory of its own under build/ (objects, library,
@@ -283,8 +288,6 @@ FREEBSD_SYSROOT ?= ../shared/sysroots/freebsd-14.2
 # what tests/cross.sh builds for each system: the portable core (the
 # platform file is OS_SRC), the examples (one program per file) and the
 # sources of tcpq-info; ?=, so that a list defined elsewhere wins
-LIB_CORE_SRCS ?= lib/tcpq.c lib/io.c lib/parse.c
-EXAMPLE_SRCS ?= examples/echo-server.c examples/echo-client.c
 TOOL_SRCS ?= examples/tcpq-info.c
 
 .PHONY: cross-deps check-cross

@@ -9,7 +9,7 @@
    resized or retyped, and no existing constant changes its value (the
    masks TCPQ_FLAGS_ALL grows as bits are added). The structs the caller
    allocates reach the library with their size (the *_sized entry points
-   behind the header's macros; tests/check_compat.c runs a 0.1.0 program
+   behind the header's macros; tests/compat.sh runs a 0.1.0 program
    against this library), so appending is safe. Any other change is a
    break, and a break bumps TCPQ_VERSION_MAJOR, hence the soname. This test
    fails on any change of layout or value until this table is edited on
@@ -22,7 +22,10 @@
    a pointer) are computed from sizeof(void *), so ILP32 hosts check the
    same layout rule rather than x86-64's numbers. */
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "check_tcpq.h"
 
@@ -166,8 +169,8 @@ static const struct abi_const abi_consts[] = {
     CONST(TCPQ_NODELAY, 0x08),
     CONST(TCPQ_KEEPALIVE, 0x10),
     CONST(TCPQ_FORCE_BUFFERS, 0x20),
-    CONST(TCPQ_FREEBIND, 0x40),   /* 0.2.0 */
-    CONST(TCPQ_FLAGS_ALL, 0x7f),  /* 0x3f in 0.1.0: grows with the bits */
+    CONST(TCPQ_FREEBIND, 0x40),  /* 0.2.0 */
+    CONST(TCPQ_FLAGS_ALL, 0x7f), /* 0x3f in 0.1.0: grows with the bits */
 
     CONST(TCPQ_WARN_BACKLOG_CLAMPED, 0x01),
     CONST(TCPQ_WARN_RCVBUF_CLAMPED, 0x02),
@@ -243,10 +246,123 @@ END_TEST
 /* the flag masks cover exactly the bits defined above */
 START_TEST(flag_masks_are_complete)
 {
-    ck_assert_uint_eq(TCPQ_FLAGS_ALL,
-                      TCPQ_NO_REUSEADDR | TCPQ_REUSEPORT | TCPQ_V6ONLY |
-                          TCPQ_NODELAY | TCPQ_KEEPALIVE | TCPQ_FORCE_BUFFERS |
-                          TCPQ_FREEBIND);
+    ck_assert_uint_eq(TCPQ_FLAGS_ALL, TCPQ_NO_REUSEADDR | TCPQ_REUSEPORT |
+                                          TCPQ_V6ONLY | TCPQ_NODELAY |
+                                          TCPQ_KEEPALIVE | TCPQ_FORCE_BUFFERS |
+                                          TCPQ_FREEBIND);
+}
+END_TEST
+
+/* ---- the size-passing entry points ----------------------------------------
+ */
+
+/* Options from a newer header: zero bytes past what this library knows
+   are accepted; a set one is E2BIG, before the socket is touched. */
+START_TEST(larger_options_are_accepted_only_with_a_zero_tail)
+{
+    struct {
+        struct tcpq_options known;
+        int newer[4];
+    } bigger;
+    struct tcpq_report rep;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), backlog = -1;
+
+    memset(&bigger, 0, sizeof bigger);
+    bigger.known.backlog = 42;
+    ck_assert_int_eq(
+        tcpq_listen_sized(fd, &bigger.known, sizeof bigger, &rep, sizeof rep),
+        0);
+    ck_assert_int_eq(tq_tcpi_listen(fd, NULL, &backlog), 0);
+    ck_assert_int_eq(backlog, 42);
+    bigger.known.backlog = 7;
+    bigger.newer[2] = 1;
+    ck_assert_int_eq(
+        tcpq_listen_sized(fd, &bigger.known, sizeof bigger, &rep, sizeof rep),
+        -1);
+    ck_assert_int_eq(errno, E2BIG);
+    ck_assert_msg(strstr(rep.message, "does not know") != NULL, "message: %s",
+                  rep.message);
+    ck_assert_int_eq(tq_tcpi_listen(fd, NULL, &backlog), 0);
+    ck_assert_int_eq(backlog, 42); /* untouched */
+    ck_assert_int_eq(tcpq_listen_sized(fd, &bigger.known, 20, &rep, sizeof rep),
+                     -1);
+    ck_assert_int_eq(errno, EINVAL); /* smaller than 0.1's 24 bytes */
+    close(fd);
+}
+END_TEST
+
+/* A report: never written past the size given; a newer caller's extra
+   bytes are zeroed; one smaller than 0.1's is refused unwritten. */
+START_TEST(report_is_written_only_as_far_as_its_size)
+{
+    struct {
+        struct tcpq_report r;
+        unsigned char tail[32];
+    } big;
+    unsigned char small[400];
+    size_t i, v1 = offsetof(struct tcpq_report, keepalive_idle_s);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    memset(small, 0xa5, sizeof small);
+    ck_assert_int_eq(tcpq_set_buffers_sized(fd, NULL,
+                                            sizeof(struct tcpq_options),
+                                            (struct tcpq_report *)small, v1),
+                     0);
+    for (i = v1; i < sizeof small; i++)
+        ck_assert_msg(small[i] == 0xa5, "byte %zu past a %zu-byte report", i,
+                      v1);
+    memset(&big, 0xa5, sizeof big);
+    ck_assert_int_eq(tcpq_set_buffers_sized(fd, NULL,
+                                            sizeof(struct tcpq_options), &big.r,
+                                            sizeof big),
+                     0);
+    for (i = 0; i < sizeof big.tail; i++)
+        ck_assert_int_eq(big.tail[i], 0);
+    ck_assert_int_eq(big.r.keepalive_idle_s, -1); /* not measured */
+    memset(small, 0xa5, sizeof small);
+    ck_assert_int_eq(tcpq_set_buffers_sized(fd, NULL,
+                                            sizeof(struct tcpq_options),
+                                            (struct tcpq_report *)small, 100),
+                     -1);
+    ck_assert_int_eq(errno, EINVAL);
+    for (i = 0; i < sizeof small; i++)
+        ck_assert_int_eq(small[i], 0xa5);
+    close(fd);
+}
+END_TEST
+
+START_TEST(limits_are_written_only_as_far_as_their_size)
+{
+    unsigned char buf[256];
+    size_t i, v1 = offsetof(struct tcpq_limits, keepalive_time_s);
+
+    memset(buf, 0xa5, sizeof buf);
+    ck_assert_int_eq(tcpq_get_limits_sized((struct tcpq_limits *)buf, v1), 0);
+    for (i = v1; i < sizeof buf; i++)
+        ck_assert_msg(buf[i] == 0xa5, "byte %zu past %zu", i, v1);
+    ck_assert_int_eq(tcpq_get_limits_sized((struct tcpq_limits *)buf, 8), -1);
+    ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+/* New code, a zero-initialised struct: the defaults, new fields included */
+START_TEST(zero_options_mean_the_defaults)
+{
+    struct tcpq_options opt;
+    struct tcpq_report rep;
+    int fd, backlog = -1;
+    long somaxconn = tq_read_long("/proc/sys/net/core/somaxconn");
+
+    memset(&opt, 0, sizeof opt);
+    fd = tcpq_open_listener("127.0.0.1", "0", &opt, &rep);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(tq_tcpi_listen(fd, NULL, &backlog), 0);
+    ck_assert_int_eq(backlog, (int)somaxconn);
+    ck_assert_int_eq(tq_getsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR), 1);
+    ck_assert_int_eq(tq_getsockopt_int(fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+    ck_assert_int_eq(rep.keepalive_idle_s, -1);
+    ck_assert_str_eq(rep.congestion, "");
+    close(fd);
 }
 END_TEST
 
@@ -258,6 +374,10 @@ Suite *abi_suite(void)
     tcase_add_test(tc, struct_layout_matches_the_table);
     tcase_add_test(tc, constants_match_the_table);
     tcase_add_test(tc, flag_masks_are_complete);
+    tcase_add_test(tc, larger_options_are_accepted_only_with_a_zero_tail);
+    tcase_add_test(tc, report_is_written_only_as_far_as_its_size);
+    tcase_add_test(tc, limits_are_written_only_as_far_as_their_size);
+    tcase_add_test(tc, zero_options_mean_the_defaults);
     suite_add_tcase(s, tc);
     return s;
 }

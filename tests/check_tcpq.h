@@ -26,6 +26,7 @@ Suite *connect_suite(void);
 Suite *signals_suite(void);
 Suite *costs_suite(void);
 Suite *report_suite(void);
+Suite *options_suite(void);
 
 /* ---- what this machine lets the tests do (probed once in main) --------- */
 struct tq_caps {
