@@ -69,8 +69,19 @@ endif
 LIB_SRCS := lib/tcpq.c lib/io.c lib/parse.c $(OS_SRC)
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 LIB_HDRS := include/tcpq.h $(wildcard lib/*.h)
-EXAMPLES := examples/tcpq-info examples/echo-server examples/echo-client
-TEST_SRCS := $(wildcard tests/check_*.c)
+EXAMPLES := examples/echo-server examples/echo-client
+# tcpq-info, the installed tool; TOOL_SRCS are its files on this platform,
+# the source of --watch's listeners picked by uname -s as OS_SRC is
+TOOLS := tools/tcpq-info/tcpq-info
+ifeq ($(UNAME_S),Linux)
+  TOOL_WATCH_SRC := tools/tcpq-info/watch_linux.c
+else
+  TOOL_WATCH_SRC := tools/tcpq-info/watch_none.c
+endif
+TOOL_SRCS := tools/tcpq-info/cli.c tools/tcpq-info/limits.c \
+             tools/tcpq-info/request.c tools/tcpq-info/watch.c \
+             tools/tcpq-info/output.c $(TOOL_WATCH_SRC)
+TEST_SRCS := $(wildcard tests/check_*.c tests/tools/check_*.c)
 TEST_BIN := tests/check_tcpq
 # tests/check_costs.c counts the calls the library makes through these
 TEST_WRAP := $(foreach f,recv send fcntl getsockopt setsockopt poll accept4 \
@@ -107,9 +118,18 @@ examples/%: examples/%.c include/tcpq.h $(wildcard examples/*.h) lib/libtcpq.a
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ lib/libtcpq.a -lpthread $(LDFLAGS)
 
+.PHONY: tools
+all: tools
+tools: $(TOOLS)
+
+# Built like the examples, against the static library, to run from the tree.
+tools/tcpq-info/tcpq-info: $(TOOL_SRCS) tools/tcpq-info/tcpq_info.h include/tcpq.h lib/libtcpq.a
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(TOOL_SRCS) -o $@ lib/libtcpq.a $(LDFLAGS)
+
 # The main job: this host's limits and what typical requests become.
 demo: all
-	@./examples/tcpq-info
+	@./tools/tcpq-info/tcpq-info
 
 # ---- tests ---------------------------------------------------------------
 $(TEST_BIN): $(TEST_SRCS) tests/check_tcpq.h lib/libtcpq.a
@@ -250,9 +270,9 @@ install-lib: lib
 	@echo "libtcpq $(VERSION) installed in $(DESTDIR)$(LIBDIR)"
 
 # tcpq-info, the command-line face of the library
-install-bin: examples/tcpq-info
+install-bin: tools/tcpq-info/tcpq-info
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(BINDIR)
-	$(Q)$(INSTALL) -m 755 examples/tcpq-info $(DESTDIR)$(BINDIR)/tcpq-info
+	$(Q)$(INSTALL) -m 755 tools/tcpq-info/tcpq-info $(DESTDIR)$(BINDIR)/tcpq-info
 
 install-man:
 	$(Q)for s in 1 3 7; do $(INSTALL) -d -m 755 $(DESTDIR)$(MANDIR)/man$$s && \
@@ -285,8 +305,8 @@ print-%:
 
 clean:
 	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib \
-	    $(EXAMPLES) $(TEST_BIN) $(BENCHES) \
+	    $(EXAMPLES) $(TOOLS) $(TEST_BIN) $(BENCHES) \
 	    $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%) $(TSAN_BIN) libtcpq-*.tar.gz
 
 format:
-	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c
+	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c tools/*/*.[ch] tests/tools/*.c

@@ -1,4 +1,4 @@
-/* tcpq-info, the demo program, run as a user runs it: --watch against ss(8)
+/* tcpq-info, the installed tool, run as a user runs it: --watch against ss(8)
    on a listener another process owns, --check's exit status and fix, and
    --json checked line by line by a strict JSON parser. */
 #include <errno.h>
@@ -12,10 +12,10 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
-#include "check_tcpq.h"
+#include "../check_tcpq.h"
 
 /* Relative to the repository root, where `make check` runs. */
-#define INFO_PROGRAM "examples/tcpq-info"
+#define INFO_PROGRAM "tools/tcpq-info/tcpq-info"
 #define RUN_TIMEOUT_MS 20000
 #define LISTENER_BACKLOG 8
 #define LISTENER_CONNECTS 3
@@ -68,7 +68,7 @@ static void run_info(const char *const args[], struct run_result *r)
         argv[i + 1] = (char *)args[i];
     argv[i + 1] = NULL;
     ck_assert_msg(access(INFO_PROGRAM, X_OK) == 0,
-                  INFO_PROGRAM " is not built: run make examples");
+                  INFO_PROGRAM " is not built: run make tools");
     ck_assert_int_eq(pipe2(out_pipe, O_CLOEXEC), 0);
     ck_assert_int_eq(pipe2(err_pipe, O_CLOEXEC), 0);
     pid = fork();
