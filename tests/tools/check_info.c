@@ -595,6 +595,55 @@ START_TEST(check_never_advises_past_the_hard_buffer_cap)
 }
 END_TEST
 
+/* Three clamps overflow the report's 256-byte message, which is then cut:
+   each clamp still gets its fix, from the report's figures. */
+START_TEST(check_gives_every_fix_when_the_message_is_cut)
+{
+    struct run_result r;
+    const char *args[] = {"--backlog", "100000",     "--rcvbuf", "2147483647",
+                          "--sndbuf",  "2147483647", "--check",  NULL};
+    const char *json_args[] = {"--json",     "--backlog",  "100000",
+                               "--rcvbuf",   "2147483647", "--sndbuf",
+                               "2147483647", "--check",    NULL};
+    const struct {
+        const char *sysctl;
+        long below; /* the fix is given while the limit is below this */
+        const char *fix;
+    } limits[] = {
+        {"/proc/sys/net/core/somaxconn", 100000,
+         "sysctl -w net.core.somaxconn=100000"},
+        {"/proc/sys/net/core/rmem_max", 1073741823,
+         "sysctl -w net.core.rmem_max=1073741823"},
+        {"/proc/sys/net/core/wmem_max", 1073741823,
+         "sysctl -w net.core.wmem_max=1073741823"},
+    };
+    char fix_member[96];
+    size_t i;
+
+    run_info(args, &r);
+    ck_assert_msg(r.status == 3, "exit status %d, stderr: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "...\n") != NULL,
+                  "the message was not cut, so this proves nothing:\n%s",
+                  r.out);
+    for (i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        if (tq_read_long(limits[i].sysctl) >= limits[i].below)
+            continue;
+        ck_assert_msg(has_line(r.out, limits[i].fix), "no line '%s' in:\n%s",
+                      limits[i].fix, r.out);
+    }
+    run_info(json_args, &r);
+    ck_assert_msg(r.status == 3, "exit status %d, stderr: %s", r.status, r.err);
+    for (i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        if (tq_read_long(limits[i].sysctl) >= limits[i].below)
+            continue;
+        snprintf(fix_member, sizeof fix_member, "\"fix\":\"%s\"",
+                 limits[i].fix);
+        ck_assert_msg(strstr(r.out, fix_member) != NULL, "no %s in:\n%s",
+                      fix_member, r.out);
+    }
+}
+END_TEST
+
 START_TEST(check_exits_0_when_nothing_is_clamped)
 {
     struct run_result r;
@@ -739,6 +788,7 @@ Suite *info_suite(void)
         check, check_exits_3_and_prints_the_fix_when_the_backlog_is_clamped);
     tcase_add_test(check, check_exits_0_when_nothing_is_clamped);
     tcase_add_test(check, check_never_advises_past_the_hard_buffer_cap);
+    tcase_add_test(check, check_gives_every_fix_when_the_message_is_cut);
     suite_add_tcase(s, check);
 
     tcase_set_timeout(json, 60);

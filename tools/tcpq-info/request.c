@@ -29,155 +29,64 @@ static void print_message_line(const char *indent,
 
 /* ---- clamps and the commands that lift them ------------------------------ */
 
-/* One clamp as the report's message states it: "backlog 100000 clamped to
-   4096 by net.core.somaxconn" and its fix "sysctl -w
-   net.core.somaxconn=100000" ("" when the message names none). */
+/* One clamp, from the report's own figures: "backlog 100000 clamped to
+   4096", and the command that lifts it ("" where none is known). */
 struct clamp {
-    unsigned warning;
-    char what[128];
-    char fix[128];
+    const char *option; /* "backlog", "rcvbuf" or "sndbuf" */
+    int requested;
+    int granted;
+    char fix[160];
 };
 
-static const struct {
-    unsigned warning;
-    const char *subject; /* how the message starts the clause */
-} clamp_kinds[] = {
-    {TCPQ_WARN_BACKLOG_CLAMPED, "backlog"},
-    {TCPQ_WARN_RCVBUF_CLAMPED, "rcvbuf"},
-    {TCPQ_WARN_SNDBUF_CLAMPED, "sndbuf"},
-};
-
-#define FIX_PREFIX "raise it with: "
-
-static void copy_text(char *out, size_t size, const char *text, size_t length)
-{
-    if (length >= size)
-        length = size - 1;
-    memcpy(out, text, length);
-    out[length] = '\0';
-}
-
-/* Finds the clause about `subject` in a report's message, whose warnings
-   are joined by "; " and whose clamp clauses read "SUBJECT N clamped to M
-   by SYSCTL; raise it with: FIX". Returns 1 when found whole, 0 when it
-   is absent or was cut with the message (which then ends in "..."). */
-static int find_clamp(const char *message, const char *subject,
-                      struct clamp *out)
-{
-    const size_t message_size = sizeof((struct tcpq_report *)0)->message;
-    const size_t message_length = strlen(message);
-    const size_t subject_length = strlen(subject);
-    const int cut = message_length + 1 >= message_size &&
-                    strcmp(message + message_length - 3, "...") == 0;
-    const char *segment = message;
-    int segments;
-
-    /* each pass consumes one "; "-separated segment of a 255-byte text */
-    for (segments = 0; *segment != '\0' && segments < 128; segments++) {
-        const char *end = strstr(segment, "; ");
-        const size_t length =
-            end != NULL ? (size_t)(end - segment) : strlen(segment);
-        char clause[256];
-
-        copy_text(clause, sizeof clause, segment, length);
-        segment = end != NULL ? end + 2 : segment + length;
-        if (strncmp(clause, subject, subject_length) != 0 ||
-            clause[subject_length] != ' ' ||
-            strstr(clause, " clamped to ") == NULL) {
-            continue;
-        }
-        if (end == NULL && cut)
-            return 0; /* the clause itself was cut */
-        copy_text(out->what, sizeof out->what, clause, length);
-        out->fix[0] = '\0';
-        if (end != NULL) {
-            const char *fix_end = strstr(segment, "; ");
-            const size_t fix_length =
-                fix_end != NULL ? (size_t)(fix_end - segment) : strlen(segment);
-
-            if (fix_end == NULL && cut)
-                return 0; /* the fix, or what may be one, was cut */
-            if (strncmp(segment, FIX_PREFIX, strlen(FIX_PREFIX)) == 0) {
-                copy_text(out->fix, sizeof out->fix,
-                          segment + strlen(FIX_PREFIX),
-                          fix_length - strlen(FIX_PREFIX));
-            }
-        }
-        return 1;
-    }
-    return 0;
-}
-
-/* The clamp of one option alone, on a new socket: used when the joined
-   message of the whole request was cut before its clause. Returns 0, or -1
-   after printing the failure. */
-static int clamp_alone(const struct tcpq_options *request, unsigned warning,
-                       const char *subject, struct clamp *out)
-{
-    struct tcpq_options options;
-    struct tcpq_report report;
-    int socket_fd;
-    int status;
-
-    memset(&options, 0, sizeof options);
-    if (warning == TCPQ_WARN_BACKLOG_CLAMPED) {
-        options.backlog = request->backlog;
-        socket_fd = tcpq_open_listener(LOOPBACK_HOST, EPHEMERAL_PORT, &options,
-                                       &report);
-        status = socket_fd < 0 ? -1 : 0;
-    } else {
-        if (warning == TCPQ_WARN_RCVBUF_CLAMPED)
-            options.rcvbuf = request->rcvbuf;
-        else
-            options.sndbuf = request->sndbuf;
-        socket_fd = socket(AF_INET, SOCK_STREAM, 0);
-        if (socket_fd < 0) {
-            fprintf(stderr, PROGRAM_NAME ": socket: %s\n", strerror(errno));
-            return -1;
-        }
-        status = tcpq_set_buffers(socket_fd, &options, &report);
-    }
-    if (status != 0) {
-        int saved_errno = errno;
-
-        print_failure(subject, &report, saved_errno);
-        if (socket_fd >= 0)
-            close(socket_fd);
-        return -1;
-    }
-    close(socket_fd);
-    if (!find_clamp(report.message, subject, out)) {
-        /* no longer clamped (a limit changed meanwhile): name the warning */
-        snprintf(out->what, sizeof out->what, "%s", tcpq_warning_name(warning));
-        out->fix[0] = '\0';
-    }
-    return 0;
-}
-
-/* Every clamp of the request with its fix, in clamps[] (room for 3).
-   Returns how many, or -1 after printing a failure. */
-static int collect_clamps(const struct tcpq_options *request,
-                          const struct tcpq_report *report,
+/* Every clamp the report carries, with its fix from tcpq_warning_fix, in
+   clamps[] (room for 3). Returns how many, or -1 after printing a
+   failure. */
+static int collect_clamps(const struct tcpq_report *report,
                           struct clamp clamps[3])
 {
+    const struct {
+        unsigned warning;
+        const char *option;
+        int requested, granted;
+    } kinds[] = {
+        {TCPQ_WARN_BACKLOG_CLAMPED, "backlog", report->backlog_requested,
+         report->backlog},
+        {TCPQ_WARN_RCVBUF_CLAMPED, "rcvbuf", report->rcvbuf_requested,
+         report->rcvbuf},
+        {TCPQ_WARN_SNDBUF_CLAMPED, "sndbuf", report->sndbuf_requested,
+         report->sndbuf},
+    };
     size_t i;
     int count = 0;
 
-    for (i = 0; i < sizeof clamp_kinds / sizeof clamp_kinds[0]; i++) {
+    for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         struct clamp *clamp = &clamps[count];
+        int length;
 
-        if (!(report->warnings & clamp_kinds[i].warning))
+        if (!(report->warnings & kinds[i].warning))
             continue;
-        clamp->warning = clamp_kinds[i].warning;
-        if (!find_clamp(report->message, clamp_kinds[i].subject, clamp) &&
-            (request == NULL ||
-             clamp_alone(request, clamp_kinds[i].warning,
-                         clamp_kinds[i].subject, clamp) != 0)) {
+        clamp->option = kinds[i].option;
+        clamp->requested = kinds[i].requested;
+        clamp->granted = kinds[i].granted;
+        length = tcpq_warning_fix(report, kinds[i].warning, clamp->fix,
+                                  sizeof clamp->fix);
+        if (length < 0 || (size_t)length >= sizeof clamp->fix) {
+            fprintf(stderr, PROGRAM_NAME ": the fix for the %s clamp: %s\n",
+                    clamp->option,
+                    length < 0 ? strerror(errno) : "longer than it can show");
             return -1;
         }
         count++;
     }
     return count;
+}
+
+static const char *format_clamp(char *out, size_t size,
+                                const struct clamp *clamp)
+{
+    snprintf(out, size, "%s %d clamped to %d", clamp->option, clamp->requested,
+             clamp->granted);
+    return out;
 }
 
 /* A report as one object: every field, the warnings by name, and each
@@ -203,8 +112,10 @@ static void print_report_json(const char *type,
     print_json_string(stdout, report->message);
     printf(",\"clamped\":%s,\"clamps\":[", clamp_count > 0 ? "true" : "false");
     for (i = 0; i < clamp_count; i++) {
+        char what[96];
+
         printf("%s{\"what\":", i > 0 ? "," : "");
-        print_json_string(stdout, clamps[i].what);
+        print_json_string(stdout, format_clamp(what, sizeof what, &clamps[i]));
         if (clamps[i].fix[0] != '\0') {
             printf(",\"fix\":");
             print_json_string(stdout, clamps[i].fix);
@@ -245,10 +156,11 @@ static int show_backlog_request(int backlog, int json)
     close(listen_fd);
     if (json) {
         struct clamp clamps[3];
-        int clamp_count = collect_clamps(NULL, &report, clamps);
+        int clamp_count = collect_clamps(&report, clamps);
 
-        print_report_json("typical_backlog", &report, clamps,
-                          clamp_count > 0 ? clamp_count : 0);
+        if (clamp_count < 0)
+            return -1;
+        print_report_json("typical_backlog", &report, clamps, clamp_count);
         return 0;
     }
     if (report.backlog_requested <= 0) {
@@ -297,10 +209,11 @@ static int show_rcvbuf_request(int rcvbuf, int json)
     close(socket_fd);
     if (json) {
         struct clamp clamps[3];
-        int clamp_count = collect_clamps(NULL, &report, clamps);
+        int clamp_count = collect_clamps(&report, clamps);
 
-        print_report_json("typical_rcvbuf", &report, clamps,
-                          clamp_count > 0 ? clamp_count : 0);
+        if (clamp_count < 0)
+            return -1;
+        print_report_json("typical_rcvbuf", &report, clamps, clamp_count);
         return 0;
     }
     printf("    %-22s %-22s %s\n",
@@ -398,12 +311,13 @@ static void print_check(const struct clamp *clamps, int clamp_count)
     printf("\nCheck: the OS would clamp this request (exit status %d)\n",
            EXIT_CLAMPED);
     for (i = 0; i < clamp_count; i++) {
-        if (clamps[i].fix[0] != '\0') {
-            printf("  %s; to lift it:\n    %s\n", clamps[i].what,
-                   clamps[i].fix);
-        } else {
-            printf("  %s\n", clamps[i].what);
-        }
+        char what[96];
+
+        format_clamp(what, sizeof what, &clamps[i]);
+        if (clamps[i].fix[0] != '\0')
+            printf("  %s; to lift it:\n    %s\n", what, clamps[i].fix);
+        else
+            printf("  %s; no known command lifts it\n", what);
     }
 }
 
@@ -430,7 +344,7 @@ int show_custom_request(const struct tcpq_options *options, int check, int json,
         return -1;
     }
     close(listen_fd);
-    clamp_count = collect_clamps(options, &report, clamps);
+    clamp_count = collect_clamps(&report, clamps);
     if (clamp_count < 0)
         return -1;
     *clamped = clamp_count > 0;
