@@ -2,21 +2,28 @@
 #include "tcpq_info.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Prints why a library call failed: the report's message names the step,
-   errno is the fallback when the message is empty. */
-static void print_failure(const char *what, const struct tcpq_report *report,
-                          int saved_errno)
+/* Says why a library call failed: "tcpq-info: WHAT: REASON", the reason
+   from the report's message, which names the step, or from errno when the
+   message is empty. Call it before anything can change errno. */
+static void print_failure(const struct tcpq_report *report, const char *format,
+                          ...)
 {
-    if (report->message[0] != '\0') {
-        fprintf(stderr, PROGRAM_NAME ": %s: %s\n", what, report->message);
-    } else {
-        fprintf(stderr, PROGRAM_NAME ": %s: %s\n", what, strerror(saved_errno));
-    }
+    const int saved_errno = errno;
+    char what[128];
+    va_list args;
+
+    va_start(args, format);
+    vsnprintf(what, sizeof what, format, args);
+    va_end(args);
+    fprintf(stderr, PROGRAM_NAME ": %s: %s\n", what,
+            report->message[0] != '\0' ? report->message
+                                       : strerror(saved_errno));
 }
 
 static void print_message_line(const char *indent,
@@ -90,13 +97,15 @@ static const char *format_clamp(char *out, size_t size,
 }
 
 /* A report as one object: every field, the warnings by name, and each
-   clamp with its fix. */
-static void print_report_json(const char *type,
-                              const struct tcpq_report *report,
-                              const struct clamp *clamps, int clamp_count)
+   clamp with its fix. Returns 0, or -1 after printing a failure. */
+static int print_report_json(const char *type, const struct tcpq_report *report)
 {
+    struct clamp clamps[3];
+    const int clamp_count = collect_clamps(report, clamps);
     int i;
 
+    if (clamp_count < 0)
+        return -1;
     printf("{\"type\":\"%s\",\"address\":", type);
     print_json_string(stdout, report->address);
     printf(",\"backlog_requested\":%d,\"backlog\":%d,"
@@ -123,72 +132,38 @@ static void print_report_json(const char *type,
         printf("}");
     }
     printf("]}\n");
+    return 0;
 }
 
-/* ---- typical requests -----------------------------------------------------
- */
+/* ---- typical requests ---------------------------------------------------- */
 
-/* Opens a real listener on loopback with this backlog and prints one row.
-   Returns 0, or -1 after printing the failure. */
-static int show_backlog_request(int backlog, int json)
+/* A real listener on loopback with this backlog. Returns 0 with *report
+   filled, or -1 after printing the failure. */
+static int backlog_request(int backlog, struct tcpq_report *report)
 {
     struct tcpq_options options;
-    struct tcpq_report report;
-    char requested[32];
-    char effective[16];
-    char accept_capacity[16];
-    char syn_capacity[16];
     int listen_fd;
 
     memset(&options, 0, sizeof options);
     options.backlog = backlog;
     listen_fd =
-        tcpq_open_listener(LOOPBACK_HOST, EPHEMERAL_PORT, &options, &report);
+        tcpq_open_listener(LOOPBACK_HOST, EPHEMERAL_PORT, &options, report);
     if (listen_fd < 0) {
-        int saved_errno = errno;
-        char what[96];
-
-        snprintf(what, sizeof what, "listener with backlog %d on %s", backlog,
-                 LOOPBACK_HOST);
-        print_failure(what, &report, saved_errno);
+        print_failure(report, "listener with backlog %d on %s", backlog,
+                      LOOPBACK_HOST);
         return -1;
     }
     close(listen_fd);
-    if (json) {
-        struct clamp clamps[3];
-        int clamp_count = collect_clamps(&report, clamps);
-
-        if (clamp_count < 0)
-            return -1;
-        print_report_json("typical_backlog", &report, clamps, clamp_count);
-        return 0;
-    }
-    if (report.backlog_requested <= 0) {
-        snprintf(requested, sizeof requested, "%d (OS maximum)",
-                 report.backlog_requested);
-    } else {
-        format_int(requested, sizeof requested, report.backlog_requested);
-    }
-    printf("    %-18s -> %-10s %-15s %s\n", requested,
-           format_int(effective, sizeof effective, report.backlog),
-           format_int(accept_capacity, sizeof accept_capacity,
-                      report.accept_queue_capacity),
-           format_int(syn_capacity, sizeof syn_capacity,
-                      report.syn_queue_capacity));
-    print_message_line("        ", &report);
     return 0;
 }
 
-/* Sets SO_RCVBUF on a fresh, unconnected TCP socket and prints one row.
-   Returns 0, or -1 after printing the failure. */
-static int show_rcvbuf_request(int rcvbuf, int json)
+/* SO_RCVBUF on a fresh, unconnected TCP socket. Returns 0 with *report
+   filled, or -1 after printing the failure. */
+static int rcvbuf_request(int rcvbuf, struct tcpq_report *report)
 {
     struct tcpq_options options;
-    struct tcpq_report report;
-    char requested[48];
-    char granted[48];
-    char kernel[48];
     int socket_fd;
+    int status;
 
     socket_fd = socket(AF_INET, SOCK_STREAM, 0);
     if (socket_fd < 0) {
@@ -197,61 +172,103 @@ static int show_rcvbuf_request(int rcvbuf, int json)
     }
     memset(&options, 0, sizeof options);
     options.rcvbuf = rcvbuf;
-    if (tcpq_set_buffers(socket_fd, &options, &report) != 0) {
-        int saved_errno = errno;
-        char what[64];
-
-        snprintf(what, sizeof what, "set receive buffer to %d", rcvbuf);
-        print_failure(what, &report, saved_errno);
-        close(socket_fd);
-        return -1;
-    }
+    status = tcpq_set_buffers(socket_fd, &options, report);
+    if (status != 0)
+        print_failure(report, "set receive buffer to %d", rcvbuf);
     close(socket_fd);
-    if (json) {
-        struct clamp clamps[3];
-        int clamp_count = collect_clamps(&report, clamps);
-
-        if (clamp_count < 0)
-            return -1;
-        print_report_json("typical_rcvbuf", &report, clamps, clamp_count);
-        return 0;
-    }
-    printf("    %-22s %-22s %s\n",
-           format_bytes(requested, sizeof requested, report.rcvbuf_requested),
-           format_bytes(granted, sizeof granted, report.rcvbuf),
-           format_bytes(kernel, sizeof kernel, report.rcvbuf_kernel));
-    print_message_line("        ", &report);
-    return 0;
+    return status;
 }
+
+static void print_backlog_heading(void)
+{
+    printf("\nWhat typical requests become on this host\n");
+    printf("  listen backlog (tcpq_open_listener on " LOOPBACK_HOST
+           ", ephemeral port)\n");
+    printf("    %-18s    %-10s %-15s %s\n", "requested", "effective",
+           "accept queue", "SYN queue");
+}
+
+static void print_backlog_row(const struct tcpq_report *report)
+{
+    char requested[32];
+    char effective[16];
+    char accept_capacity[16];
+    char syn_capacity[16];
+
+    if (report->backlog_requested <= 0) {
+        snprintf(requested, sizeof requested, "%d (OS maximum)",
+                 report->backlog_requested);
+    } else {
+        format_int(requested, sizeof requested, report->backlog_requested);
+    }
+    printf("    %-18s -> %-10s %-15s %s\n", requested,
+           format_int(effective, sizeof effective, report->backlog),
+           format_int(accept_capacity, sizeof accept_capacity,
+                      report->accept_queue_capacity),
+           format_int(syn_capacity, sizeof syn_capacity,
+                      report->syn_queue_capacity));
+}
+
+static void print_rcvbuf_heading(void)
+{
+    printf("\n  receive buffer (tcpq_set_buffers on a new TCP socket)\n");
+    printf("    %-22s %-22s %s\n", "requested", "granted",
+           "getsockopt(SO_RCVBUF)");
+}
+
+static void print_rcvbuf_row(const struct tcpq_report *report)
+{
+    char requested[48];
+    char granted[48];
+    char kernel[48];
+
+    printf("    %-22s %-22s %s\n",
+           format_bytes(requested, sizeof requested, report->rcvbuf_requested),
+           format_bytes(granted, sizeof granted, report->rcvbuf),
+           format_bytes(kernel, sizeof kernel, report->rcvbuf_kernel));
+}
+
+/* A kind of typical request: how it is made and how it is shown. */
+struct typical_kind {
+    const char *type; /* its JSON objects' type */
+    int (*make)(int value, struct tcpq_report *report);
+    void (*print_heading)(void);
+    void (*print_row)(const struct tcpq_report *report);
+};
+
+static const struct typical_kind backlog_kind = {
+    "typical_backlog", backlog_request, print_backlog_heading,
+    print_backlog_row};
+static const struct typical_kind rcvbuf_kind = {
+    "typical_rcvbuf", rcvbuf_request, print_rcvbuf_heading, print_rcvbuf_row};
 
 int show_typical_requests(int json)
 {
-    static const int backlogs[] = {0, 128, 511, 65535};
-    static const int rcvbufs[] = {64 * KIB, 64 * MIB};
+    static const struct {
+        const struct typical_kind *kind;
+        int value;
+    } requests[] = {
+        {&backlog_kind, 0},       {&backlog_kind, 128},
+        {&backlog_kind, 511},     {&backlog_kind, 65535},
+        {&rcvbuf_kind, 64 * KIB}, {&rcvbuf_kind, 64 * MIB},
+    };
     size_t i;
     int status = 0;
 
-    if (!json) {
-        printf("\nWhat typical requests become on this host\n");
-        printf("  listen backlog (tcpq_open_listener on " LOOPBACK_HOST
-               ", ephemeral port)\n");
-        printf("    %-18s    %-10s %-15s %s\n", "requested", "effective",
-               "accept queue", "SYN queue");
-    }
-    for (i = 0; i < sizeof backlogs / sizeof backlogs[0]; i++) {
-        if (show_backlog_request(backlogs[i], json) != 0) {
-            status = -1;
-        }
-    }
+    for (i = 0; i < sizeof requests / sizeof requests[0]; i++) {
+        const struct typical_kind *kind = requests[i].kind;
+        struct tcpq_report report;
 
-    if (!json) {
-        printf("\n  receive buffer (tcpq_set_buffers on a new TCP socket)\n");
-        printf("    %-22s %-22s %s\n", "requested", "granted",
-               "getsockopt(SO_RCVBUF)");
-    }
-    for (i = 0; i < sizeof rcvbufs / sizeof rcvbufs[0]; i++) {
-        if (show_rcvbuf_request(rcvbufs[i], json) != 0) {
+        if (!json && (i == 0 || kind != requests[i - 1].kind))
+            kind->print_heading();
+        if (kind->make(requests[i].value, &report) != 0) {
             status = -1;
+        } else if (json) {
+            if (print_report_json(kind->type, &report) != 0)
+                status = -1;
+        } else {
+            kind->print_row(&report);
+            print_message_line("        ", &report);
         }
     }
     return status;
@@ -338,9 +355,7 @@ int show_custom_request(const struct tcpq_options *options, int check, int json,
     listen_fd =
         tcpq_open_listener(LOOPBACK_HOST, EPHEMERAL_PORT, options, &report);
     if (listen_fd < 0) {
-        int saved_errno = errno;
-
-        print_failure("listener on " LOOPBACK_HOST, &report, saved_errno);
+        print_failure(&report, "listener on %s", LOOPBACK_HOST);
         return -1;
     }
     close(listen_fd);
@@ -349,10 +364,8 @@ int show_custom_request(const struct tcpq_options *options, int check, int json,
         return -1;
     *clamped = clamp_count > 0;
 
-    if (json) {
-        print_report_json("request", &report, clamps, clamp_count);
-        return 0;
-    }
+    if (json)
+        return print_report_json("request", &report);
     printf("\nYour request on a real listener (%s)\n", report.address);
     if (report.backlog_requested <= 0) {
         snprintf(requested, sizeof requested, "%d (the OS maximum)",
