@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define WATCH_DEFAULT_INTERVAL_MS 1000
+
 static void print_usage(FILE *stream)
 {
     fprintf(
@@ -130,7 +132,8 @@ static void print_help_hint(void)
     fprintf(stderr, "Try '" PROGRAM_NAME " --help' for more information.\n");
 }
 
-void usage_error(const char *what)
+/* "PROGRAM: what", the --help hint, then exit with EXIT_USAGE. */
+static void usage_error(const char *what)
 {
     fprintf(stderr, PROGRAM_NAME ": %s\n", what);
     print_help_hint();

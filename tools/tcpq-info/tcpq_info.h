@@ -22,13 +22,6 @@
 #define LOOPBACK_HOST "127.0.0.1"
 #define EPHEMERAL_PORT "0"
 
-#define WATCH_DEFAULT_INTERVAL_MS 1000
-
-/* ---- cli.c: the command line -------------------------------------------- */
-
-/* "PROGRAM: what", the --help hint, then exit with EXIT_USAGE. */
-void usage_error(const char *what);
-
 /* ---- limits.c: the limits table ------------------------------------------ */
 
 /* This host's limits as a table (json 0) or one "limits" object (json 1). */

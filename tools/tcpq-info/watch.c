@@ -1,5 +1,4 @@
-/* --watch: samples the accept queues of one port's listeners and prints them.
- */
+/* --watch: samples the listeners of one port and prints their queues. */
 #include "tcpq_info.h"
 
 #include <errno.h>
