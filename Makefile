@@ -96,9 +96,20 @@ LIB_HDRS := include/tcpq.h $(wildcard lib/*.h)
 LIB_A := $(OUT)lib/libtcpq.a
 LIB_SO := $(OUT)lib/$(SHARED_NAME)
 LIB_PC := $(OUT)lib/libtcpq.pc
-EXAMPLE_SRCS := examples/tcpq-info.c examples/echo-server.c examples/echo-client.c
+EXAMPLE_SRCS := examples/echo-server.c examples/echo-client.c
 EXAMPLES := $(EXAMPLE_SRCS:%.c=$(OUT)%)
-TEST_SRCS := $(wildcard tests/check_*.c)
+# tcpq-info, the installed tool; TOOL_SRCS are its files on this platform,
+# the source of --watch's listeners picked by uname -s as OS_SRC is
+TOOLS := $(OUT)tools/tcpq-info/tcpq-info
+ifeq ($(UNAME_S),Linux)
+  TOOL_WATCH_SRC := tools/tcpq-info/watch_linux.c
+else
+  TOOL_WATCH_SRC := tools/tcpq-info/watch_none.c
+endif
+TOOL_SRCS := tools/tcpq-info/cli.c tools/tcpq-info/limits.c \
+             tools/tcpq-info/request.c tools/tcpq-info/watch.c \
+             tools/tcpq-info/output.c $(TOOL_WATCH_SRC)
+TEST_SRCS := $(wildcard tests/check_*.c tests/tools/check_*.c)
 TEST_BIN := $(OUT)tests/check_tcpq
 # tests/check_costs.c counts the calls the library makes through these
 TEST_WRAP := $(foreach f,recv send fcntl getsockopt setsockopt poll accept4 \
@@ -150,9 +161,19 @@ $(OUT)examples/%: examples/%.c include/tcpq.h $(wildcard examples/*.h) $(LIB_A)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(LIB_A) -lpthread $(LDLIBS)
 
+.PHONY: tools
+all: tools
+tools: $(TOOLS)
+
+# Built like the examples, against the static library, to run from the tree.
+$(OUT)tools/tcpq-info/tcpq-info: $(TOOL_SRCS) tools/tcpq-info/tcpq_info.h include/tcpq.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(TOOL_SRCS) -o $@ $(LIB_A) $(LDLIBS)
+
 # The main job: this host's limits and what typical requests become.
 demo: all
-	@./examples/tcpq-info
+	@./tools/tcpq-info/tcpq-info
 
 # ---- tests ---------------------------------------------------------------
 $(TEST_BIN): $(TEST_SRCS) tests/check_tcpq.h $(LIB_A)
@@ -287,8 +308,7 @@ ZIG ?= $(ZIG_CACHE)/$(ZIG_VERSION)/package/zig
 FREEBSD_SYSROOT ?= ../shared/sysroots/freebsd-14.2
 # what tests/cross.sh builds for each system: the portable core (the
 # platform file is OS_SRC), the examples (one program per file) and the
-# sources of tcpq-info; ?=, so that a list defined elsewhere wins
-TOOL_SRCS ?= examples/tcpq-info.c
+# sources of tcpq-info (above)
 
 .PHONY: cross-deps check-cross
 cross-deps:
@@ -332,9 +352,9 @@ install-lib: $(LIB_A) $(LIB_SO)
 	@echo "libtcpq $(VERSION) installed in $(DESTDIR)$(LIBDIR)"
 
 # tcpq-info, the command-line face of the library
-install-bin: examples/tcpq-info
+install-bin: tools/tcpq-info/tcpq-info
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(BINDIR)
-	$(Q)$(INSTALL) -m 755 examples/tcpq-info $(DESTDIR)$(BINDIR)/tcpq-info
+	$(Q)$(INSTALL) -m 755 tools/tcpq-info/tcpq-info $(DESTDIR)$(BINDIR)/tcpq-info
 
 install-man:
 	$(Q)for s in 1 3 7; do $(INSTALL) -d -m 755 $(DESTDIR)$(MANDIR)/man$$s && \
@@ -365,7 +385,7 @@ print-%:
 clean:
 	$(Q)rm -rf build
 	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib lib/libtcpq.pc \
-	    $(EXAMPLES) $(TEST_BIN) $(BENCHES) libtcpq-*.tar.gz
+	    $(EXAMPLES) $(TOOLS) $(TEST_BIN) $(BENCHES) libtcpq-*.tar.gz
 
 format:
-	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c
+	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c tools/*/*.[ch] tests/tools/*.c

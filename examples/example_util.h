@@ -119,18 +119,6 @@ static inline int parse_option_value(const char *option_name, const char *text,
     return value;
 }
 
-/* A TCP port given as a number, 1 to 65535 (never a service name, so no
-   lookup is made); anything else is a usage error naming the option. */
-static inline int parse_port_option(const char *option_name, const char *text)
-{
-    int port = parse_option_value(option_name, text, 0);
-
-    if (port < 1 || port > 65535) {
-        invalid_value_error(option_name, text, "not a port (1 to 65535)");
-    }
-    return port;
-}
-
 /* --timeout-ms: a whole number of milliseconds, 1 to INT_MAX. */
 static inline int check_timeout_ms(int timeout_ms)
 {
@@ -170,57 +158,6 @@ static inline void format_address(const struct sockaddr *address,
     } else {
         snprintf(out, size, "%s:%s", host, port);
     }
-}
-
-/* Writes text as a JSON string, quotes included: '"', '\\' and control
-   characters escaped, well-formed UTF-8 kept, any other byte written as
-   U+FFFD, so that the output is valid JSON whatever the text holds. */
-static inline void print_json_string(FILE *stream, const char *text)
-{
-    const unsigned char *cursor = (const unsigned char *)text;
-
-    putc('"', stream);
-    while (*cursor != '\0') {
-        unsigned char byte = *cursor;
-        size_t extra = 0;
-        size_t i;
-
-        if (byte == '"' || byte == '\\') {
-            putc('\\', stream);
-            putc(byte, stream);
-        } else if (byte == '\n') {
-            fputs("\\n", stream);
-        } else if (byte == '\t') {
-            fputs("\\t", stream);
-        } else if (byte == '\r') {
-            fputs("\\r", stream);
-        } else if (byte < 0x20 || byte == 0x7f) {
-            fprintf(stream, "\\u%04x", (unsigned)byte);
-        } else if (byte < 0x80) {
-            putc(byte, stream);
-        } else {
-            /* a UTF-8 lead byte and its continuation bytes (no overlong
-               or surrogate checks: enough for JSON parsers to accept) */
-            if (byte >= 0xc2 && byte <= 0xdf)
-                extra = 1;
-            else if (byte >= 0xe0 && byte <= 0xef)
-                extra = 2;
-            else if (byte >= 0xf0 && byte <= 0xf4)
-                extra = 3;
-            for (i = 1; i <= extra; i++) {
-                if ((cursor[i] & 0xc0) != 0x80)
-                    break;
-            }
-            if (extra == 0 || i <= extra) {
-                fputs("\\ufffd", stream);
-            } else {
-                fwrite(cursor, 1, extra + 1, stream);
-                cursor += extra;
-            }
-        }
-        cursor++;
-    }
-    putc('"', stream);
 }
 
 #endif /* EXAMPLE_UTIL_H */

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Stages `make install` into a temporary DESTDIR and builds an example
+# Stages `make install` into a temporary DESTDIR and builds tcpq-info
 # there the way a downstream project would: pkg-config only.
 set -eu
 CC=${CC:-cc}
@@ -15,9 +15,11 @@ export PKG_CONFIG_LIBDIR="$stage/usr/lib/pkgconfig"
 
 version=$($PKG_CONFIG --modversion libtcpq)
 flags=$($PKG_CONFIG --cflags --libs libtcpq)
+# its sources for this platform, as the Makefile lists them
+tool_srcs=$($MAKE -s --no-print-directory print-TOOL_SRCS)
 # shellcheck disable=SC2086
 $CC -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
-    examples/tcpq-info.c -o "$stage/tcpq-info" $flags
+    $tool_srcs -o "$stage/tcpq-info" $flags
 out=$(LD_LIBRARY_PATH="$stage/usr/lib" "$stage/tcpq-info" --backlog 100)
 case $out in
 *"requested 100, effective 100"*) ;;

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Static analysis: cppcheck over lib/ and examples/, then clang-tidy (checks
-# in the committed .clang-tidy) over the library and example sources that
-# build on this host. Any finding fails the script; one summary line a tool.
+# Static analysis: cppcheck over lib/, examples/ and tools/, then clang-tidy
+# (checks in the committed .clang-tidy) over the library, example and tool
+# sources that build on this host. Any finding fails the script; one summary
+# line a tool.
 set -eu
 cd "$(dirname "$0")/.."
 CPPCHECK=${CPPCHECK:-cppcheck}
@@ -18,11 +19,11 @@ done
 # ---- cppcheck: every platform file too; it needs no system headers ------
 # -D__linux__ -D_GNU_SOURCE: the configuration the Linux build compiles;
 # --library=posix: knows socket(), close() and the rest, for leak checks.
-set -- lib/*.c examples/*.c
+set -- lib/*.c examples/*.c tools/*/*.c
 n=$#
 if ! "$CPPCHECK" --enable=warning,portability --error-exitcode=1 \
     --inline-suppr -q --library=posix --std=c99 \
-    -D__linux__ -D_GNU_SOURCE -Iinclude -Ilib lib/ examples/; then
+    -D__linux__ -D_GNU_SOURCE -Iinclude -Ilib lib/ examples/ tools/; then
     echo "lint: cppcheck FAILED (findings above)" >&2
     exit 1
 fi
@@ -30,12 +31,18 @@ echo "lint: cppcheck clean ($n files)"
 
 # ---- clang-tidy: the sources this host compiles ----------------------------
 # The library as the Makefile builds it here (the portable core and this
-# platform's file), the generic POSIX fallback, and the examples; the
-# BSD and macOS files are compiled against their own headers by
-# make check-cross.
+# platform's file), the generic POSIX fallback, the examples, and
+# tcpq-info's files as the Makefile builds them here with its --watch
+# fallback; the BSD and macOS files are compiled against their own
+# headers by make check-cross.
 lib_srcs=$(${MAKE:-make} -s --no-print-directory print-LIB_SRCS)
+tool_srcs=$(${MAKE:-make} -s --no-print-directory print-TOOL_SRCS)
+case " $tool_srcs " in
+*" tools/tcpq-info/watch_none.c "*) ;;
+*) tool_srcs="$tool_srcs tools/tcpq-info/watch_none.c" ;;
+esac
 # shellcheck disable=SC2086
-set -- $lib_srcs lib/os_posix.c examples/*.c
+set -- $lib_srcs lib/os_posix.c examples/*.c $tool_srcs
 n=$#
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT INT TERM

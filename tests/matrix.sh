@@ -1,9 +1,10 @@
 #!/bin/sh
 # The compiler and libc matrix, built in a temporary directory so that the
-# tree's own objects are never touched: (a) library, examples and tests with
-# -Werror under gcc and clang; (b) library and examples statically against
-# musl, with a tcpq-info smoke run; (c) the public header as C++11; (d) the
-# public header as strict C99 and as C89 (long long allowed).
+# tree's own objects are never touched: (a) library, examples, tcpq-info and
+# tests with -Werror under gcc and clang; (b) library, examples and tcpq-info
+# statically against musl, with a tcpq-info smoke run; (c) the public header
+# as C++11; (d) the public header as strict C99 and as C89 (long long
+# allowed).
 set -eu
 cd "$(dirname "$0")/.."
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
@@ -14,7 +15,9 @@ CPPFLAGS_TREE="-Iinclude -Ilib"
 OPT="-O2"
 LIB_SRCS=$(${MAKE:-make} -s --no-print-directory print-LIB_SRCS)
 EXAMPLE_SRCS=$(ls examples/*.c)
-TEST_SRCS=$(ls tests/check_*.c)
+# tcpq-info's files for this platform, as the Makefile builds it
+TOOL_SRCS=$(${MAKE:-make} -s --no-print-directory print-TOOL_SRCS)
+TEST_SRCS=$(ls tests/check_*.c tests/tools/check_*.c)
 # the link-time wrappers tests/check_costs.c counts calls with
 TEST_WRAP=$(${MAKE:-make} -s --no-print-directory print-TEST_WRAP)
 
@@ -49,6 +52,13 @@ for cc in gcc clang; do
         $cc $WARN $OPT $CPPFLAGS_TREE "$src" $lib_objs -lpthread \
             -o "$out/$(basename "$src" .c)" || die "$cc -Werror build of $src"
     done
+    # shellcheck disable=SC2086
+    $cc $WARN $OPT $CPPFLAGS_TREE $TOOL_SRCS $lib_objs \
+        -o "$out/tcpq-info" || die "$cc -Werror build of tcpq-info ($TOOL_SRCS)"
+    # and the --watch fallback other systems build (compiled only: it
+    # defines the same functions as watch_linux.c)
+    $cc $WARN $OPT $CPPFLAGS_TREE -c tools/tcpq-info/watch_none.c \
+        -o "$out/watch_none.o" || die "$cc -Werror build of tools/tcpq-info/watch_none.c"
     test_objs=""
     for src in $TEST_SRCS; do
         obj="$out/$(basename "$src" .c).o"
@@ -60,7 +70,7 @@ for cc in gcc clang; do
     # shellcheck disable=SC2086
     $cc $test_objs $lib_objs $check_libs -lpthread $TEST_WRAP -o "$out/check_tcpq" ||
         die "$cc link of the test suite"
-    echo "matrix: $cc -Werror (library, examples, tests) ok"
+    echo "matrix: $cc -Werror (library, examples, tcpq-info, tests) ok"
 done
 
 # ---- (b) musl, static ------------------------------------------------------
@@ -91,12 +101,16 @@ if command -v musl-gcc >/dev/null 2>&1; then
             "$src" $lib_objs -lpthread -o "$out/$(basename "$src" .c)" ||
             die "musl-gcc -static build of $src"
     done
+    # shellcheck disable=SC2086
+    musl-gcc -static $WARN $OPT $CPPFLAGS_TREE -idirafter "$out/kernel-headers" \
+        $TOOL_SRCS $lib_objs -o "$out/tcpq-info" ||
+        die "musl-gcc -static build of tcpq-info ($TOOL_SRCS)"
     smoke=$("$out/tcpq-info" --backlog 100) || die "musl tcpq-info --backlog 100 (exit $?)"
     case $smoke in
     *"requested 100, effective "*) ;;
     *) die "musl tcpq-info --backlog 100 printed no effective backlog;" ;;
     esac
-    echo "matrix: musl-gcc -static (library, examples; tcpq-info --backlog 100 ran) ok"
+    echo "matrix: musl-gcc -static (library, examples, tcpq-info; tcpq-info --backlog 100 ran) ok"
     echo "matrix: musl tests NOT built (no Check library for musl)"
 else
     echo "matrix: musl SKIPPED (apt-get install musl-tools)"

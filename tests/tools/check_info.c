@@ -1,4 +1,4 @@
-/* tcpq-info, the demo program, run as a user runs it: --watch against ss(8)
+/* tcpq-info, the installed tool, run as a user runs it: --watch against ss(8)
    on a listener another process owns, --check's exit status and fix, and
    --json checked line by line by a strict JSON parser. */
 #include <errno.h>
@@ -12,10 +12,10 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
-#include "check_tcpq.h"
+#include "../check_tcpq.h"
 
 /* Relative to the repository root, where `make check` runs. */
-#define INFO_PROGRAM "examples/tcpq-info"
+#define INFO_PROGRAM "tools/tcpq-info/tcpq-info"
 #define RUN_TIMEOUT_MS 20000
 #define LISTENER_BACKLOG 8
 #define LISTENER_CONNECTS 3
@@ -68,7 +68,7 @@ static void run_info(const char *const args[], struct run_result *r)
         argv[i + 1] = (char *)args[i];
     argv[i + 1] = NULL;
     ck_assert_msg(access(INFO_PROGRAM, X_OK) == 0,
-                  INFO_PROGRAM " is not built: run make examples");
+                  INFO_PROGRAM " is not built: run make tools");
     ck_assert_int_eq(pipe2(out_pipe, O_CLOEXEC), 0);
     ck_assert_int_eq(pipe2(err_pipe, O_CLOEXEC), 0);
     pid = fork();
@@ -595,6 +595,55 @@ START_TEST(check_never_advises_past_the_hard_buffer_cap)
 }
 END_TEST
 
+/* Three clamps overflow the report's 256-byte message, which is then cut:
+   each clamp still gets its fix, from the report's figures. */
+START_TEST(check_gives_every_fix_when_the_message_is_cut)
+{
+    struct run_result r;
+    const char *args[] = {"--backlog", "100000",     "--rcvbuf", "2147483647",
+                          "--sndbuf",  "2147483647", "--check",  NULL};
+    const char *json_args[] = {"--json",     "--backlog",  "100000",
+                               "--rcvbuf",   "2147483647", "--sndbuf",
+                               "2147483647", "--check",    NULL};
+    const struct {
+        const char *sysctl;
+        long below; /* the fix is given while the limit is below this */
+        const char *fix;
+    } limits[] = {
+        {"/proc/sys/net/core/somaxconn", 100000,
+         "sysctl -w net.core.somaxconn=100000"},
+        {"/proc/sys/net/core/rmem_max", 1073741823,
+         "sysctl -w net.core.rmem_max=1073741823"},
+        {"/proc/sys/net/core/wmem_max", 1073741823,
+         "sysctl -w net.core.wmem_max=1073741823"},
+    };
+    char fix_member[96];
+    size_t i;
+
+    run_info(args, &r);
+    ck_assert_msg(r.status == 3, "exit status %d, stderr: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "...\n") != NULL,
+                  "the message was not cut, so this proves nothing:\n%s",
+                  r.out);
+    for (i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        if (tq_read_long(limits[i].sysctl) >= limits[i].below)
+            continue;
+        ck_assert_msg(has_line(r.out, limits[i].fix), "no line '%s' in:\n%s",
+                      limits[i].fix, r.out);
+    }
+    run_info(json_args, &r);
+    ck_assert_msg(r.status == 3, "exit status %d, stderr: %s", r.status, r.err);
+    for (i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        if (tq_read_long(limits[i].sysctl) >= limits[i].below)
+            continue;
+        snprintf(fix_member, sizeof fix_member, "\"fix\":\"%s\"",
+                 limits[i].fix);
+        ck_assert_msg(strstr(r.out, fix_member) != NULL, "no %s in:\n%s",
+                      fix_member, r.out);
+    }
+}
+END_TEST
+
 START_TEST(check_exits_0_when_nothing_is_clamped)
 {
     struct run_result r;
@@ -739,6 +788,7 @@ Suite *info_suite(void)
         check, check_exits_3_and_prints_the_fix_when_the_backlog_is_clamped);
     tcase_add_test(check, check_exits_0_when_nothing_is_clamped);
     tcase_add_test(check, check_never_advises_past_the_hard_buffer_cap);
+    tcase_add_test(check, check_gives_every_fix_when_the_message_is_cut);
     suite_add_tcase(s, check);
 
     tcase_set_timeout(json, 60);

@@ -1,0 +1,107 @@
+/* tcpq-info's private header: what its files share, never installed. */
+#ifndef TCPQ_INFO_H
+#define TCPQ_INFO_H
+
+#include <tcpq.h>
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#define PROGRAM_NAME "tcpq-info"
+
+/* Exit statuses beyond EXIT_SUCCESS and EXIT_FAILURE. */
+#define EXIT_USAGE 2   /* the command line is wrong */
+#define EXIT_CLAMPED 3 /* --check: the OS would clamp the request */
+
+#define KIB 1024
+#define MIB (1024 * 1024)
+
+/* Every listener this program opens is on loopback, on a port the kernel
+   picks, so nothing outside this host is ever touched. */
+#define LOOPBACK_HOST "127.0.0.1"
+#define EPHEMERAL_PORT "0"
+
+/* ---- limits.c: the limits table ------------------------------------------ */
+
+/* This host's limits as a table (json 0) or one "limits" object (json 1). */
+void print_limits(const struct tcpq_limits *limits, int json);
+
+/* ---- request.c: what requests become, and --check ------------------------ */
+
+/* The typical requests, each on a real socket. Returns 0, or -1 after
+   printing a failure. */
+int show_typical_requests(int json);
+
+/* Exactly the request given, on one listener on loopback; with check, each
+   clamp and the command that lifts it. Returns 0, or -1 after printing the
+   failure; *clamped is set when the OS clamped any part of it. */
+int show_custom_request(const struct tcpq_options *options, int check, int json,
+                        int *clamped);
+
+/* ---- watch.c: --watch, the live accept queues of one port ---------------- */
+
+struct watch_settings {
+    int port;
+    int interval_ms;
+    int count; /* 0: until SIGINT */
+    int json;
+};
+
+/* Samples every listener on the port until the count is reached or SIGINT.
+   Returns EXIT_SUCCESS or EXIT_FAILURE (after saying why on stderr). */
+int watch_port(const struct watch_settings *settings);
+
+/* ---- watch_<os>.c: where the listeners come from, one file per OS -------- */
+
+/* One TCP listener on the watched port, as the kernel shows it. */
+struct listener {
+    int family;                /* AF_INET or AF_INET6 */
+    unsigned char address[16]; /* network order: 4 or 16 bytes used */
+    int port;
+    char text[96]; /* "127.0.0.1:8080", "[::1]:8080" */
+    int queue_len;
+    int queue_limit;
+};
+
+struct listener_source {
+    int fd;            /* the OS handle the listeners are read through */
+    unsigned sequence; /* of the last query */
+};
+
+/* Opens the source; returns 0, or -1 after saying why on stderr (also
+   where this OS cannot list listeners). */
+int listener_source_open(struct listener_source *source);
+
+/* Every TCP listener on port, IPv4 and IPv6, into list (room for
+   capacity); *count is how many, *left_out how many more did not fit.
+   Returns 0, or -1 after saying why on stderr. */
+int listener_source_list(struct listener_source *source, int port,
+                         struct listener *list, size_t capacity, size_t *count,
+                         size_t *left_out);
+
+void listener_source_close(struct listener_source *source);
+
+/* ---- output.c: formatting helpers ---------------------------------------- */
+
+/* Each writes into out (size bytes) and returns out. */
+const char *format_int(char *out, size_t size, int value); /* "n/a" if < 0 */
+const char *format_bytes(char *out, size_t size, int bytes);
+const char *format_triple(char *out, size_t size, const int triple[3]);
+
+/* Numeric "host:port", or "[host]:port" for IPv6; never a name lookup.
+   When getnameinfo fails, "(FAILURE_LABEL: reason)". */
+void format_address(const struct sockaddr *address, socklen_t length, char *out,
+                    size_t size, const char *failure_label);
+
+/* The macro name of one warning bit, or "unknown warning bit 0x..." in
+   out (size bytes). */
+const char *warning_label(char *out, size_t size, unsigned bit);
+
+/* text as a JSON string, quotes included, valid whatever text holds. */
+void print_json_string(FILE *stream, const char *text);
+
+/* ,"warnings":["NAME",...] for every bit set in warnings. */
+void print_json_warnings(unsigned warnings);
+
+#endif /* TCPQ_INFO_H */
