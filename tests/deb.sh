@@ -23,10 +23,12 @@ done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
+version=$(${MAKE:-make} -s --no-print-directory print-VERSION)
+version_re=$(echo "$version" | sed 's/\./\\./g')
 
 # The files git knows: tracked ones plus new ones not ignored (so that an
 # uncommitted debian/ or man/ is packaged too); no build products.
-src="$work/libtcpq-0.1.0"
+src="$work/libtcpq-$version"
 mkdir "$src"
 # OUTDIR itself is left out when it lies inside the tree.
 skip=${out#"$root"/}/
@@ -75,7 +77,7 @@ for p in libtcpq0 libtcpq-dev tcpq-tools; do
 done
 
 ma='/usr/lib/[a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+'
-expect libtcpq0 "^$ma/libtcpq\\.so\\.0\\.1\\.0\$"
+expect libtcpq0 "^$ma/libtcpq\\.so\\.$version_re\$"
 expect libtcpq0 "^$ma/libtcpq\\.so\\.0\$"
 forbid libtcpq0 '/libtcpq\.(a|so|pc)$|\.h$|/bin/'
 expect libtcpq-dev '^/usr/include/tcpq\.h$'
@@ -104,7 +106,7 @@ dpkg-deb -x "$(pkgfile libtcpq-dev)" "$pcdir"
 pc=$(find "$pcdir" -name libtcpq.pc | head -n 1)
 if [ -n "$pc" ]; then
     grep -Eq "^libdir=$ma\$" "$pc" || { echo "deb: libtcpq.pc libdir is not multiarch:"; cat "$pc"; fail=1; }
-    grep -q '^Version: 0\.1\.0$' "$pc" || { echo "deb: libtcpq.pc Version is not 0.1.0"; fail=1; }
+    grep -q "^Version: $version_re\$" "$pc" || { echo "deb: libtcpq.pc Version is not $version"; fail=1; }
 fi
 
 [ "$fail" -eq 0 ] || { echo "deb: package contents FAILED"; exit 1; }
