@@ -87,7 +87,8 @@ endif
 
 # the portable core, lowest layer first (lib/tcpq_internal.h)
 LIB_CORE_SRCS := lib/parse.c lib/sock.c lib/report.c lib/limits.c \
-                 lib/sockopts.c lib/setup.c lib/endpoint.c lib/io.c
+                 lib/sockopts.c lib/setup.c lib/resolve.c lib/dial.c \
+                 lib/endpoint.c lib/io.c
 # in layer order, the platform file just above the parsers
 LIB_SRCS := $(firstword $(LIB_CORE_SRCS)) $(OS_SRC) \
             $(wordlist 2,$(words $(LIB_CORE_SRCS)),$(LIB_CORE_SRCS))
@@ -113,7 +114,7 @@ TEST_SRCS := $(wildcard tests/check_*.c tests/tools/check_*.c)
 TEST_BIN := $(OUT)tests/check_tcpq
 # tests/check_costs.c counts the calls the library makes through these
 TEST_WRAP := $(foreach f,recv send fcntl getsockopt setsockopt poll accept4 \
-               getpeername clock_gettime,-Wl,--wrap=$(f))
+               getpeername clock_gettime socket connect,-Wl,--wrap=$(f))
 
 .PHONY: FORCE all lib examples demo check check-compat check-asan check-valgrind check-tsan fuzz \
         check-all lint matrix install-man manlint dist distcheck \

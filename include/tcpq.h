@@ -118,6 +118,7 @@ struct tcpq_report {
     int fastopen_qlen;
     int notsent_lowat;
     char congestion[16]; /* granted; "": not measured */
+    int attempts;        /* connect: addresses tried (started) */
 };
 
 /* The warning bits of report.warnings. */
@@ -261,6 +262,19 @@ struct tcpq_options {
                                the socket stops being writable */
     const char *congestion; /* NULL: the kernel's default; else a
                                TCP_CONGESTION name, e.g. "bbr" */
+
+    /* 0.2, clients (tcpq_connect, tcpq_dial_*): */
+    int fallback_delay_ms; /* Happy Eyeballs (RFC 8305): the next address
+                              is tried after this long, or at once when
+                              the one before fails; 0: 250 ms; < 0: one
+                              address at a time */
+    const char *source;    /* numeric local address to bind before
+                              connect(); only addresses of its family are
+                              tried. NULL: the kernel chooses */
+    const char *device;    /* interface to send through (Linux
+                              SO_BINDTODEVICE, macOS IP_BOUND_IF;
+                              EOPNOTSUPP elsewhere). NULL: routing
+                              decides */
 };
 
 /* ------------------------------------------------------------------ */
@@ -413,19 +427,27 @@ TCPQ_API int tcpq_get_timeout_mode(int fd, enum tcpq_mode *mode,
 /* ------------------------------------------------------------------ */
 /* Clients                                                             */
 
-/* Resolves host and port (host NULL: EINVAL), and tries each address in
-   turn with a close-on-exec socket whose buffers and flags are set BEFORE
-   connect(), so the window scale is negotiated with them. An address that
-   fails (refused, or given up by the kernel after its SYN retries) goes
-   on to the next; only the deadline ends the call early. TCPQ_BLOCKING
-   waits as long as the kernel keeps trying; TCPQ_TIMEOUT bounds the whole
-   call, every address included, by timeout_ms: on expiry it fails with
-   ETIMEDOUT and closes the socket, so nothing is left half-open;
-   TCPQ_NONBLOCKING returns the descriptor at once with the handshake in
-   progress (learn the outcome with tcpq_connect_finish), skipping an
-   address that has already failed when another remains. The returned
-   socket is in the requested mode; report->address is the peer. When
-   every address fails, errno and the message are the last attempt's.
+/* Resolves host and port (host NULL: EINVAL) and connects with a
+   close-on-exec socket whose buffers and options are set BEFORE
+   connect(), so the window scale is negotiated with them. With several
+   addresses it races them as Happy Eyeballs (RFC 8305) does: the families
+   interleaved in getaddrinfo's order, the next attempt started after
+   opt->fallback_delay_ms (0: 250 ms; < 0: only when the one before has
+   failed) or at once when one fails; the first to connect wins and every
+   other attempt is closed. TCPQ_BLOCKING waits until one attempt connects
+   or all have failed (each as long as the kernel keeps trying);
+   TCPQ_TIMEOUT bounds the whole call, every attempt included, by
+   timeout_ms: on expiry it fails with ETIMEDOUT and closes every socket,
+   so nothing is left half-open; TCPQ_NONBLOCKING starts the first address
+   that does not fail at once and returns its descriptor with the
+   handshake in progress (learn the outcome with tcpq_connect_finish; for
+   the race without waiting, see tcpq_dial_start). A numeric host in
+   TCPQ_BLOCKING costs a socket() and a connect(), and with a report the
+   read-backs it asks for. The returned socket is in the requested mode;
+   report->address is the peer, report->attempts the addresses tried, and
+   on failure the message lists each with its error ("+N more" past its
+   room); errno is then the last attempt's. Resolution is bounded by the
+   deadline where the C library can (glibc getaddrinfo_a); see README.
    Errors: EINVAL (host or port NULL, port out of range, invalid option),
    EADDRNOTAVAIL (host does not resolve), ETIMEDOUT, ECONNREFUSED (at once
    from a closed port), ENETUNREACH, and those of socket and setsockopt. */
@@ -455,6 +477,50 @@ TCPQ_API int tcpq_connect_finish(int fd, int timeout_ms);
    Errors: EBADF, ENOTSOCK, EOPNOTSUPP (not a TCP socket), and those of
    setsockopt and close. */
 TCPQ_API int tcpq_close_reset(int fd);
+
+/* A connect for an event loop: the Happy Eyeballs race of tcpq_connect,
+   driven step by step, never waiting. tcpq_dial_start resolves host and
+   port (the resolver may wait, as getaddrinfo does), starts the first
+   attempt and returns a dial object in *dial. Then, as long as
+   tcpq_dial_step fails with EINPROGRESS: tcpq_dial_pollfds gives the
+   descriptors to wait for (POLLOUT) and how long until the next attempt is
+   due, the caller waits for either (poll, epoll, libuv, ...) and calls
+   tcpq_dial_step again. It returns the connected descriptor, in the mode
+   opt asked for (the race ran non-blocking), once one attempt wins; every
+   other attempt is closed. tcpq_dial_free ends a dial at any point and
+   closes whatever it still holds (never the descriptor it returned).
+   opt->mode and timeout_ms: the returned socket's mode; TCPQ_TIMEOUT also
+   bounds the whole dial (ETIMEDOUT). The report is tcpq_connect's:
+   attempts, and on failure every address with its error.
+   Errors of start: those of tcpq_connect's resolution and checks, ENOMEM.
+   Errors of step: EINPROGRESS (not yet), ETIMEDOUT, and the last
+   attempt's error when all have failed. */
+struct tcpq_dial;
+TCPQ_API int tcpq_dial_start_sized(const char *host, const char *port,
+                                   const struct tcpq_options *opt,
+                                   size_t opt_size, struct tcpq_dial **dial,
+                                   struct tcpq_report *report,
+                                   size_t report_size);
+#define tcpq_dial_start(host, port, opt, dial, report)                         \
+    tcpq_dial_start_sized((host), (port), (opt), TCPQ_SIZEOF(tcpq_options),    \
+                          (dial), (report), TCPQ_SIZEOF(tcpq_report))
+
+/* Fills fds (room for max) with the attempts in flight, events POLLOUT;
+   returns how many, and *timeout_ms the milliseconds until tcpq_dial_step
+   has something to do without a descriptor becoming ready (-1: nothing
+   but a descriptor). Never fails for a dial that tcpq_dial_step has not
+   ended; -1 with EINVAL otherwise. */
+struct pollfd;
+TCPQ_API int tcpq_dial_pollfds(const struct tcpq_dial *dial, struct pollfd *fds,
+                               int max, int *timeout_ms);
+
+TCPQ_API int tcpq_dial_step_sized(struct tcpq_dial *dial,
+                                  struct tcpq_report *report,
+                                  size_t report_size);
+#define tcpq_dial_step(dial, report)                                           \
+    tcpq_dial_step_sized((dial), (report), TCPQ_SIZEOF(tcpq_report))
+
+TCPQ_API void tcpq_dial_free(struct tcpq_dial *dial);
 
 /* ------------------------------------------------------------------ */
 /* I/O in the descriptor's mode                                        */

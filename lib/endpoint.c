@@ -7,71 +7,19 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "tcpq_internal.h"
 
-/* ---- resolve ------------------------------------------------------------ */
-
-/* A port is digits only, 0..65535 (returns 1: numeric), or a service
-   name that starts with a letter (returns 0). getaddrinfo itself would
-   take " 99999" or "+70000" and bind the low 16 bits. */
-static int check_port(const char *port, struct tcpq_report *r)
-{
-    const char *p;
-    long value = 0;
-
-    if (port == NULL)
-        return tcpq__fail(r, EINVAL, "port NULL");
-    if ((*port >= 'a' && *port <= 'z') || (*port >= 'A' && *port <= 'Z'))
-        return 0;
-    for (p = port; *p >= '0' && *p <= '9'; p++) {
-        value = value * 10 + (*p - '0');
-        if (value > 65535)
-            return tcpq__fail(r, EINVAL, "port %.16s out of range 0..65535",
-                              port);
-    }
-    if (p == port || *p != '\0')
-        return tcpq__fail(
-            r, EINVAL, "port \"%.16s\" is neither 0..65535 nor a name", port);
-    return 1;
-}
-
-static int errno_of_gai(int gai)
-{
-    switch (gai) {
-    case EAI_NONAME:
-#if defined(EAI_NODATA) && EAI_NODATA != EAI_NONAME
-    case EAI_NODATA:
-#endif
-#if defined(EAI_ADDRFAMILY)
-    case EAI_ADDRFAMILY:
-#endif
-    case EAI_FAIL:
-        return EADDRNOTAVAIL;
-    case EAI_AGAIN:
-        return EAGAIN;
-    case EAI_MEMORY:
-        return ENOMEM;
-    case EAI_FAMILY:
-        return EAFNOSUPPORT;
-    case EAI_SYSTEM:
-        return errno != 0 ? errno : EIO;
-    default: /* EAI_SERVICE, EAI_SOCKTYPE, EAI_BADFLAGS */
-        return EINVAL;
-    }
-}
-
-/* Checks port and options, then resolves: 0 with *list, or -1 with errno
-   and the message. `passive` for a listener (host NULL: all interfaces). */
+/* Checks the port and the options, then resolves with the deadline. */
 static int resolve(const char *host, const char *port, int passive,
-                   const struct tcpq_options *opt, struct addrinfo **list,
-                   struct tcpq_report *r)
+                   const struct tcpq_options *opt, long long deadline,
+                   struct addrinfo **list, struct tcpq_report *r)
 {
-    struct addrinfo hints;
-    int gai, numeric = check_port(port, r);
+    int numeric = tcpq__check_port(port, r);
 
     if (numeric < 0 ||
         tcpq__check_options(opt,
@@ -79,27 +27,7 @@ static int resolve(const char *host, const char *port, int passive,
                                                        : TCPQ__CHECK_CLIENT),
                             r) < 0)
         return -1;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags =
-        (passive ? AI_PASSIVE : 0) | (numeric ? AI_NUMERICSERV : 0);
-    errno = 0;
-    gai = getaddrinfo(host, port, &hints, list);
-    if (gai != 0) {
-        int err = errno_of_gai(gai);
-        char text[128];
-        if (r != NULL)
-            snprintf(
-                r->message, sizeof r->message,
-                "getaddrinfo %.90s port %.16s: %s", host ? host : "(any)", port,
-                gai == EAI_SYSTEM ? tcpq__error_text(err, text, sizeof text)
-                                  : gai_strerror(gai));
-        errno = err;
-        return -1;
-    }
-    return 0;
+    return tcpq__resolve(host, port, numeric, passive, deadline, list, r);
 }
 
 /* ---- open_listener ------------------------------------------------------ */
@@ -152,7 +80,7 @@ static int open_listener(const char *host, const char *port,
 
     if (report != NULL)
         report->backlog_requested = opt->backlog;
-    if (resolve(host, port, 1, opt, &list, report) < 0)
+    if (resolve(host, port, 1, opt, -1, &list, report) < 0)
         return -1;
     tcpq__read_listen_limits(&limits); /* before a socket takes a descriptor */
     /* All interfaces: an IPv6 socket that also takes IPv4 first, so one
@@ -202,137 +130,121 @@ int(tcpq_open_listener)(const char *host, const char *port,
 
 /* ---- connect ------------------------------------------------------------ */
 
-/* The outcome of a connect that poll() found writable: 0 when the kernel
-   has a peer (getpeername), else -1 with the pending error (SO_ERROR,
-   read and cleared) or ENOTCONN when none is left: a failure already
-   reported, or a socket that never connected. */
-static int connect_outcome(int fd)
+/* One numeric address, blocking, nothing to bind: socket() and connect(),
+   and the read-backs a report asks for; no resolver, no poll(). */
+static int connect_fast(const struct sockaddr_storage *to, socklen_t len,
+                        const struct tcpq_options *opt, struct tcpq_report *r)
 {
-    struct sockaddr_storage peer;
-    socklen_t len = sizeof peer;
-    int err = 0;
-
-    if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0)
-        return 0; /* the kernel has a peer: connected */
-    if (errno != ENOTCONN)
-        return -1;
-    len = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        return -1;
-    /* no pending error: it failed earlier (already reported), or the
-       socket never connected */
-    errno = err != 0 ? err : ENOTCONN;
-    return -1;
-}
-
-/* A non-blocking connect that has already failed: the error, or 0 while
-   it is in progress or connected. On this host (loopback, a local
-   address) a refusal is known before connect() returns. */
-static int failed_at_once(int fd)
-{
-    struct pollfd pfd;
-    int err = 0;
-    socklen_t len = sizeof err;
-
-    pfd.fd = fd;
-    pfd.events = POLLOUT;
-    pfd.revents = 0;
-    if (poll(&pfd, 1, 0) != 1 ||
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        return 0;
-    return err;
-}
-
-/* One candidate address: a non-blocking socket with buffers and flags set
-   before connect(), then the wait the mode asks for. Returns the fd
-   (connected, or in progress in TCPQ_NONBLOCKING) or -1, closing it.
-   `more`: another address remains, so a non-blocking connect that has
-   already failed is given up here rather than returned. */
-static int connect_to(const struct addrinfo *ai, const struct tcpq_options *opt,
-                      long long deadline, int more, struct tcpq_report *r)
-{
-    char where[TCPQ__ADDRESS_TEXT];
+    static const struct tcpq__warn_context context = {0, -1, {NULL, 0},
+                                                      0, -1, 0};
     struct tcpq__facts facts;
-    int fd = tcpq__open_socket(ai->ai_family);
-    int fl, failed;
+    char where[TCPQ__ADDRESS_TEXT];
+    int fd = tcpq__open_socket(to->ss_family);
 
-    tcpq__format_address(ai->ai_addr, where, sizeof where);
+    tcpq__format_address((const struct sockaddr *)to, where, sizeof where);
     if (fd < 0)
         return tcpq__fail(r, errno, "socket %s", where);
-    if (r != NULL) { /* a failed earlier address leaves nothing behind */
-        r->message[0] = '\0';
-        r->warnings = 0;
-    }
-    tcpq__fresh_facts(&facts, ai->ai_family);
-    fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-        tcpq__fail(r, errno, "fcntl O_NONBLOCK");
-        return tcpq__close_failed(fd);
-    }
-    facts.pristine = 0; /* O_NONBLOCK for the handshake: the mode is set */
+    tcpq__fresh_facts(&facts, to->ss_family);
     if (tcpq__configure(fd, &facts, opt, r) < 0)
         return tcpq__close_failed(fd);
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-        if (errno != EINPROGRESS) {
+    if (connect(fd, (const struct sockaddr *)to, len) < 0) {
+        /* a signal: the handshake goes on; wait for its outcome */
+        if (errno != EINTR || tcpq__wait(fd, POLLOUT, -1) < 0 ||
+            tcpq__connect_outcome(fd) < 0) {
             tcpq__fail(r, errno, "connect %s", where);
             return tcpq__close_failed(fd);
         }
-        if (opt->mode == TCPQ_NONBLOCKING) {
-            /* the caller learns the outcome with connect_finish, unless
-               it is known already and another address remains */
-            failed = more ? failed_at_once(fd) : 0;
-        } else {
-            int ready = tcpq__wait(fd, POLLOUT, deadline);
-            if (ready <= 0)
-                failed = ready == 0 ? ETIMEDOUT : errno;
-            else
-                failed = connect_outcome(fd) < 0 ? errno : 0;
-        }
-        if (failed != 0) {
-            tcpq__fail(r, failed, "connect %s", where);
-            /* a socket still connecting is dropped: nothing half-open */
-            return tcpq__close_failed(fd);
-        }
     }
-    if (tcpq__apply_mode(fd, &facts, opt, r) < 0)
-        return tcpq__close_failed(fd);
-    if (r != NULL)
-        tcpq__format_address(ai->ai_addr, r->address, sizeof r->address);
+    if (r != NULL) {
+        tcpq__format_address((const struct sockaddr *)to, r->address,
+                             sizeof r->address);
+        r->attempts = 1;
+        tcpq__compose_warnings(r, &context);
+    }
     return fd;
+}
+
+/* Resolves (within the deadline) and checks: a dial ready to start. */
+static int dial_prepare(struct tcpq_dial *d, const char *host, const char *port,
+                        const struct tcpq_options *opt, struct tcpq_report *r)
+{
+    struct addrinfo *list = NULL;
+    long long deadline = -1;
+
+    memset(d, 0, sizeof *d);
+    d->over = 1;
+    d->won = -1;
+    if (host == NULL)
+        return tcpq__fail(r, EINVAL, "host NULL");
+    if (opt->mode == TCPQ_TIMEOUT && opt->timeout_ms > 0)
+        deadline = tcpq__now_ns() + (long long)opt->timeout_ms * 1000000LL;
+    if (resolve(host, port, 0, opt, deadline, &list, r) < 0)
+        return -1;
+    if (tcpq__dial_begin(d, list, opt, deadline, r) < 0) {
+        int err = errno;
+        tcpq__dial_end(d);
+        errno = err;
+        return -1;
+    }
+    return 0;
 }
 
 static int connect_name(const char *host, const char *port,
                         const struct tcpq_options *opt,
                         struct tcpq_report *report)
 {
-    struct addrinfo *list = NULL, *ai;
-    long long deadline = -1;
-    int saved = errno;
-    int fd = -1;
+    struct sockaddr_storage to;
+    struct tcpq_dial dial;
+    socklen_t len;
+    int saved = errno, fd, numeric;
 
-    if (host == NULL)
-        return tcpq__fail(report, EINVAL, "host NULL");
-    if (opt->mode == TCPQ_TIMEOUT && opt->timeout_ms > 0)
-        deadline = tcpq__now_ns() + (long long)opt->timeout_ms * 1000000LL;
-    if (resolve(host, port, 0, opt, &list, report) < 0)
+    numeric = host == NULL ? -1 : tcpq__check_port(port, report);
+    if (numeric > 0 && opt->mode == TCPQ_BLOCKING && opt->source == NULL &&
+        opt->device == NULL &&
+        tcpq__numeric_endpoint(host, atoi(port), &to, &len)) {
+        if (tcpq__check_options(opt, TCPQ__CHECK_ALL | TCPQ__CHECK_CLIENT,
+                                report) < 0)
+            return -1;
+        fd = connect_fast(&to, len, opt, report);
+        if (fd >= 0)
+            errno = saved;
+        return fd;
+    }
+    if (dial_prepare(&dial, host, port, opt, report) < 0)
         return -1;
-    /* each address in turn, all within the one deadline: an address the
-       kernel gave up on (ETIMEDOUT after tcp_syn_retries) does not end
-       the call, only the caller's deadline does */
-    for (ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
-        fd = connect_to(ai, opt, deadline, ai->ai_next != NULL, report);
-        if (fd < 0 && deadline >= 0 && tcpq__now_ns() >= deadline)
+    fd = tcpq__dial_first(&dial, report);
+    /* non-blocking: one look at what failed at once (a refusal from this
+       host arrives before connect() returns), the next address then */
+    if (fd < 0 && errno == EINPROGRESS && opt->mode == TCPQ_NONBLOCKING &&
+        dial.started < dial.count)
+        fd = tcpq__dial_step(&dial, report);
+    if (fd < 0 && errno == EINPROGRESS && opt->mode == TCPQ_NONBLOCKING) {
+        /* the caller learns the outcome with tcpq_connect_finish: the
+           attempt in flight is theirs */
+        struct pollfd one;
+        tcpq__dial_pollfds(&dial, &one, 1, NULL);
+        dial.attempts[dial.started - 1].fd = -1;
+        fd = one.fd;
+        if (report != NULL)
+            tcpq__format_address(dial.attempts[dial.started - 1].ai->ai_addr,
+                                 report->address, sizeof report->address);
+        if (report != NULL)
+            report->attempts = dial.started;
+    }
+    while (fd < 0 && errno == EINPROGRESS) {
+        struct pollfd fds[16];
+        int timeout, n = tcpq__dial_pollfds(&dial, fds, 16, &timeout);
+        if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR) {
+            tcpq__fail(report, errno, "poll");
             break;
+        }
+        fd = tcpq__dial_step(&dial, report);
     }
-    freeaddrinfo(list);
-    if (fd < 0)
-        return -1;
-    if (report != NULL) {
-        static const struct tcpq__warn_context context = {0, -1, {NULL, 0},
-                                                          0, -1, 0};
-        tcpq__compose_warnings(report, &context);
+    {
+        int err = errno;
+        tcpq__dial_end(&dial);
+        errno = fd >= 0 ? saved : err;
     }
-    errno = saved;
     return fd;
 }
 
@@ -358,6 +270,105 @@ int(tcpq_connect)(const char *host, const char *port,
                               TCPQ__REPORT_SIZE_0_1);
 }
 
+/* ---- dial: the race for an event loop ------------------------------------ */
+
+int tcpq_dial_start_sized(const char *host, const char *port,
+                          const struct tcpq_options *opt, size_t opt_size,
+                          struct tcpq_dial **dial, struct tcpq_report *report,
+                          size_t report_size)
+{
+    struct tcpq__report_out out;
+    struct tcpq_options options;
+    struct tcpq_report *r;
+    struct tcpq_dial *d;
+    int saved = errno, fd;
+
+    if (tcpq__report_begin(&out, report, report_size, &r) < 0)
+        return -1;
+    if (dial == NULL)
+        return tcpq__report_end(&out, tcpq__fail(r, EINVAL, "dial NULL"));
+    *dial = NULL;
+    if (tcpq__options_in(opt, opt_size, &options, r) < 0)
+        return tcpq__report_end(&out, -1);
+    d = malloc(sizeof *d);
+    if (d == NULL)
+        return tcpq__report_end(&out, tcpq__fail(r, ENOMEM, "dial"));
+    if (dial_prepare(d, host, port, &options, r) < 0) {
+        int err = errno;
+        free(d);
+        errno = err;
+        return tcpq__report_end(&out, -1);
+    }
+    fd = tcpq__dial_first(d, r);
+    if (fd < 0 && errno != EINPROGRESS) { /* every address failed at once */
+        int err = errno;
+        tcpq__dial_end(d);
+        free(d);
+        errno = err;
+        return tcpq__report_end(&out, -1);
+    }
+    if (fd >= 0) { /* connected at once: the next step hands it over */
+        d->won = fd;
+    }
+    *dial = d;
+    errno = saved;
+    return tcpq__report_end(&out, 0);
+}
+
+int tcpq_dial_pollfds(const struct tcpq_dial *dial, struct pollfd *fds, int max,
+                      int *timeout_ms)
+{
+    if (dial == NULL || (fds == NULL && max > 0) || max < 0 ||
+        (dial->over && dial->won < 0)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (dial->won >= 0) { /* nothing to wait for: step now */
+        if (timeout_ms != NULL)
+            *timeout_ms = 0;
+        return 0;
+    }
+    return tcpq__dial_pollfds(dial, fds, max, timeout_ms);
+}
+
+int tcpq_dial_step_sized(struct tcpq_dial *dial, struct tcpq_report *report,
+                         size_t report_size)
+{
+    struct tcpq__report_out out;
+    struct tcpq_report *r;
+    int saved = errno, fd;
+
+    if (tcpq__report_begin(&out, report, report_size, &r) < 0)
+        return -1;
+    if (dial == NULL)
+        return tcpq__report_end(&out, tcpq__fail(r, EINVAL, "dial NULL"));
+    if (dial->won >= 0) {
+        fd = dial->won;
+        dial->won = -1;
+        dial->over = 1;
+        if (r != NULL)
+            r->attempts = dial->started;
+    } else {
+        fd = tcpq__dial_step(dial, r);
+    }
+    if (fd >= 0)
+        errno = saved;
+    return tcpq__report_end(&out, fd);
+}
+
+void tcpq_dial_free(struct tcpq_dial *dial)
+{
+    int saved = errno;
+
+    if (dial == NULL)
+        return;
+    if (dial->won >= 0) /* connected but never handed over */
+        close(dial->won);
+    tcpq__dial_end(dial);
+    free(dial);
+    errno = saved;
+}
+
 int tcpq_connect_finish(int fd, int timeout_ms)
 {
     long long deadline;
@@ -381,7 +392,7 @@ int tcpq_connect_finish(int fd, int timeout_ms)
         errno = EINPROGRESS;
         return -1;
     }
-    if (connect_outcome(fd) < 0)
+    if (tcpq__connect_outcome(fd) < 0)
         return -1;
     errno = saved;
     return 0;

@@ -1,9 +1,12 @@
 /* macOS / XNU: limits by sysctl and the single queue of bsd/kern
    uipc_socket2.c sonewconn_internal(). Untested here. */
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #define OS_HAS_QUEUE_RULES
+#define OS_HAS_BIND_DEVICE
 #include "os_bsd_common.h"
 #include "os_generic.h"
 
@@ -16,6 +19,7 @@ const struct tcpq__os_traits tcpq__os = {
     .sysctl_set = "sysctl -w",
     .force_rcvbuf = "SO_RCVBUF (forced)",
     .force_sndbuf = "SO_SNDBUF (forced)",
+    .bind_device = 1,
     .buffer_scale = 1,
 };
 
@@ -39,4 +43,17 @@ int tcpq__os_syn_queue_capacity(int backlog, const struct tcpq_limits *lim)
 {
     (void)lim;
     return backlog < 0 ? -1 : backlog; /* the same, shared queue */
+}
+
+int tcpq__os_bind_device(int fd, int family, const char *name)
+{
+    unsigned index = if_nametoindex(name);
+
+    if (index == 0)
+        return -1; /* ENXIO: no such interface */
+    /* netinet/in.h: IP_BOUND_IF, IPV6_BOUND_IF take the interface index */
+    return family == AF_INET6
+               ? setsockopt(fd, IPPROTO_IPV6, IPV6_BOUND_IF, &index,
+                            sizeof index)
+               : setsockopt(fd, IPPROTO_IP, IP_BOUND_IF, &index, sizeof index);
 }

@@ -94,4 +94,15 @@ int tcpq__os_congestion_allowed(char *buf, size_t cap)
 }
 #endif
 
+#ifndef OS_HAS_BIND_DEVICE
+int tcpq__os_bind_device(int fd, int family, const char *name)
+{
+    (void)fd;
+    (void)family;
+    (void)name;
+    errno = EOPNOTSUPP;
+    return -1;
+}
+#endif
+
 #endif

@@ -22,6 +22,7 @@ const struct tcpq__os_traits tcpq__os = {
     .sysctl_set = "sysctl -w",
     .force_rcvbuf = "SO_RCVBUFFORCE",
     .force_sndbuf = "SO_SNDBUFFORCE",
+    .bind_device = 1,
     .buffer_scale = 2, /* the kernel doubles, getsockopt shows it */
     /* __sock_set_rcvbuf(): capped at INT_MAX / 2 before the doubling,
        FORCE or not */
@@ -283,4 +284,11 @@ int tcpq__os_congestion_allowed(char *buf, size_t cap)
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
         buf[--n] = '\0';
     return 0;
+}
+
+int tcpq__os_bind_device(int fd, int family, const char *name)
+{
+    (void)family;
+    return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name,
+                      (socklen_t)strlen(name) + 1);
 }

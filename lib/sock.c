@@ -189,3 +189,22 @@ void tcpq__fresh_facts(struct tcpq__facts *f, int family)
     f->family = family;
     f->pristine = 1;
 }
+
+int tcpq__connect_outcome(int fd)
+{
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    int err = 0;
+
+    if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0)
+        return 0; /* the kernel has a peer: connected */
+    if (errno != ENOTCONN)
+        return -1;
+    len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return -1;
+    /* no pending error: it failed earlier (already reported), or the
+       socket never connected */
+    errno = err != 0 ? err : ENOTCONN;
+    return -1;
+}

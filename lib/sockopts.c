@@ -167,6 +167,27 @@ int tcpq__check_sockopts(const struct tcpq_options *opt, int listener,
         return tcpq__fail(r, EOPNOTSUPP, "options: congestion on %s",
                           tcpq__os.name);
 #endif
+    if (listener && (opt->source != NULL || opt->device != NULL ||
+                     opt->fallback_delay_ms != 0))
+        return tcpq__fail(r, EINVAL,
+                          "options: %s is for clients, not listeners",
+                          opt->source != NULL   ? "source"
+                          : opt->device != NULL ? "device"
+                                                : "fallback_delay_ms");
+    if (opt->device != NULL &&
+        (opt->device[0] == '\0' ||
+         strlen(opt->device) >= sizeof(((struct tcpq_report *)0)->congestion)))
+        return tcpq__fail(r, EINVAL,
+                          "options: device \"%.32s\" is not an interface name "
+                          "(1 to 15 characters)",
+                          opt->device);
+    if (opt->device != NULL && !tcpq__os.bind_device)
+        return tcpq__fail(r, EOPNOTSUPP, "options: device on %s",
+                          tcpq__os.name);
+    if (opt->source != NULL && opt->source[0] == '\0')
+        return tcpq__fail(r, EINVAL,
+                          "options: source \"\" is not a numeric IPv4 or "
+                          "IPv6 address");
     if ((opt->flags & TCPQ_FREEBIND) && !tcpq__os.freebind)
         return tcpq__fail(r, EOPNOTSUPP, "options: TCPQ_FREEBIND on %s",
                           tcpq__os.name);

@@ -8,6 +8,8 @@
      limits.c     the host's limits and a listener's queue
      sockopts.c   the per-socket TCP options: check, set, read back
      setup.c      the steps: validate, buffers, flags, mode, listen
+     resolve.c    names to addresses, within a deadline
+     dial.c       connect attempts raced (Happy Eyeballs)
      endpoint.c   resolve, open_listener, connect   } the top: neither
      io.c         recv, send_all, accept             } calls the other
    Never installed. */
@@ -82,6 +84,7 @@ struct tcpq__os_traits {
     const char *defer_accept_module; /* the command that loads it, where
                                         it is a module: "kldload accf_data" */
     int freebind;                    /* IP_FREEBIND / IPV6_FREEBIND */
+    int bind_device;                 /* tcpq__os_bind_device works */
     const char *congestion_allowed;  /* the sysctl listing what may be set */
 };
 extern const struct tcpq__os_traits tcpq__os;
@@ -158,6 +161,11 @@ int tcpq__os_fastopen_sysctl(void);
    0, or -1 where unreadable. */
 int tcpq__os_congestion_allowed(char *buf, size_t cap);
 
+/* Sends fd's packets through the named interface only (Linux
+   SO_BINDTODEVICE, macOS IP_BOUND_IF / IPV6_BOUND_IF): 0, or -1 with
+   errno (EOPNOTSUPP where the OS has no such option). */
+int tcpq__os_bind_device(int fd, int family, const char *name);
+
 /* ---- sock.c: the low layer ---------------------------------------------- */
 
 /* CLOCK_MONOTONIC in ns (the vDSO on Linux: no system call). */
@@ -212,6 +220,12 @@ void tcpq__tcp_state(int fd, struct tcpq__facts *f);
 /* The facts of a socket just made by tcpq__open_socket for `ai`'s family,
    unbound: nothing to ask the kernel. */
 void tcpq__fresh_facts(struct tcpq__facts *f, int family);
+
+/* The outcome of a connect that poll() found writable: 0 when the kernel
+   has a peer (getpeername), else -1 with the pending error (SO_ERROR,
+   read and cleared) or ENOTCONN when none is left: a failure already
+   reported, or a socket that never connected. */
+int tcpq__connect_outcome(int fd);
 
 /* ---- report.c: what a call tells its caller ---------------------------- */
 
@@ -363,5 +377,76 @@ int tcpq__listen_steps(int fd, const struct tcpq__facts *f,
                        const struct tcpq_options *opt,
                        const struct tcpq__listen_limits *limits,
                        unsigned flags_ignored, struct tcpq_report *r);
+
+/* ---- resolve.c: names to addresses -------------------------------------- */
+
+struct addrinfo;
+
+/* A port is digits only, 0..65535 (1: numeric), or a service name that
+   starts with a letter (0); else -1 with EINVAL and the message. */
+int tcpq__check_port(const char *port, struct tcpq_report *r);
+
+/* getaddrinfo for a listener (passive: host NULL is every interface) or a
+   client, given up at deadline_ns (-1: none) where the C library has an
+   asynchronous resolver (glibc >= 2.34: ETIMEDOUT). 0 with *list, or -1
+   with errno (EADDRNOTAVAIL: no such name; EAGAIN: the resolver failed
+   for now) and the message. */
+int tcpq__resolve(const char *host, const char *port, int numeric_port,
+                  int passive, long long deadline_ns, struct addrinfo **list,
+                  struct tcpq_report *r);
+
+/* A numeric address (IPv4, or IPv6 with an optional %scope), port 0:
+   0, or -1 with EINVAL and the message. */
+int tcpq__numeric_address(const char *text, struct sockaddr_storage *out,
+                          socklen_t *len, struct tcpq_report *r);
+
+/* host as a plain numeric IPv4 or IPv6 address with port: 1, or 0 when it
+   is a name or a scoped address (for getaddrinfo). */
+int tcpq__numeric_endpoint(const char *host, int port,
+                           struct sockaddr_storage *out, socklen_t *len);
+
+/* ---- dial.c: connect attempts raced ------------------------------------ */
+
+struct pollfd;
+
+struct tcpq__attempt {
+    const struct addrinfo *ai;
+    int fd;  /* in flight; -1 before it starts and once it has ended */
+    int err; /* why it failed; 0 while it has not */
+};
+
+struct tcpq_dial {
+    struct addrinfo *list; /* getaddrinfo's, freed by tcpq__dial_end */
+    struct tcpq__attempt *attempts;
+    int count, started, inflight;
+    struct tcpq_options opt; /* the caller's strings stay the caller's */
+    struct sockaddr_storage source;
+    socklen_t source_len;
+    long long deadline; /* -1: none */
+    long long next_due; /* start the next attempt then; -1: on a failure */
+    long long delay_ns; /* -1: one at a time */
+    int over;           /* won or failed: only the end is left */
+    int won;            /* tcpq_dial_*: connected at the start, not yet
+                           handed over; -1 none */
+};
+
+/* Takes list (freed by tcpq__dial_end, also on failure) and the checked
+   options: the attempts in order, none started. 0, or -1 with errno. */
+int tcpq__dial_begin(struct tcpq_dial *d, struct addrinfo *list,
+                     const struct tcpq_options *opt, long long deadline,
+                     struct tcpq_report *r);
+
+/* Starts the first attempt that does not fail at once; then, never
+   waiting, takes what finished and starts what is due. Both return the
+   connected fd, or -1 with EINPROGRESS (not yet) or the failure. */
+int tcpq__dial_first(struct tcpq_dial *d, struct tcpq_report *r);
+int tcpq__dial_step(struct tcpq_dial *d, struct tcpq_report *r);
+
+/* The attempts in flight and the ms until a step is due (-1: none). */
+int tcpq__dial_pollfds(const struct tcpq_dial *d, struct pollfd *fds, int max,
+                       int *timeout_ms);
+
+/* Closes every attempt left, frees what the dial holds. */
+void tcpq__dial_end(struct tcpq_dial *d);
 
 #endif /* TCPQ_INTERNAL_H */

@@ -54,7 +54,7 @@ struct abi_field {
 #define LIM(off) (PTR + (size_t)(off)-8u)
 
 static const struct abi_field abi_fields[] = {
-    SIZE(tcpq_options, 64), /* 24 in 0.1.0 */
+    SIZE(tcpq_options, 48 + 5 * PTR), /* 88 on LP64; 24 in 0.1.0 */
     FIELD(tcpq_options, backlog, 0, 4),
     FIELD(tcpq_options, rcvbuf, 4, 4),
     FIELD(tcpq_options, sndbuf, 8, 4),
@@ -69,7 +69,11 @@ static const struct abi_field abi_fields[] = {
     FIELD(tcpq_options, defer_accept_s, 40, 4),
     FIELD(tcpq_options, fastopen_qlen, 44, 4),
     FIELD(tcpq_options, notsent_lowat, 48, 4),
-    FIELD(tcpq_options, congestion, 56, PTR),
+    /* the pointers: aligned to their size, after 48 bytes of ints */
+    FIELD(tcpq_options, congestion, 48 + PTR, PTR),
+    FIELD(tcpq_options, fallback_delay_ms, 48 + 2 * PTR, 4),
+    FIELD(tcpq_options, source, 48 + 3 * PTR, PTR),
+    FIELD(tcpq_options, device, 48 + 4 * PTR, PTR),
 
     SIZE(tcpq_limits, PTR + 104), /* 112 on LP64; 72 in 0.1.0 */
     FIELD(tcpq_limits, os, 0, PTR),
@@ -99,7 +103,7 @@ static const struct abi_field abi_fields[] = {
     FIELD(tcpq_queue_stats, listen_overflows, 8, 8),
     FIELD(tcpq_queue_stats, listen_drops, 16, 8),
 
-    SIZE(tcpq_report, 408), /* 364 in 0.1.0 */
+    SIZE(tcpq_report, 412), /* 364 in 0.1.0 */
     FIELD(tcpq_report, backlog_requested, 0, 4),
     FIELD(tcpq_report, backlog, 4, 4),
     FIELD(tcpq_report, accept_queue_capacity, 8, 4),
@@ -122,6 +126,7 @@ static const struct abi_field abi_fields[] = {
     FIELD(tcpq_report, fastopen_qlen, 384, 4),
     FIELD(tcpq_report, notsent_lowat, 388, 4),
     FIELD(tcpq_report, congestion, 392, 16),
+    FIELD(tcpq_report, attempts, 408, 4),
 
     /* enums are passed and stored as int */
     {"sizeof(enum tcpq_mode)", 0, sizeof(enum tcpq_mode), 0, sizeof(int)},

@@ -27,13 +27,15 @@ enum counted {
     C_POLL,
     C_ACCEPT4,
     C_GETPEERNAME,
+    C_SOCKET,
+    C_CONNECT,
     C_CLOCK, /* not a system call */
     COUNTED
 };
 
 static const char *const counted_name[COUNTED] = {
-    "recv", "send",    "fcntl",       "getsockopt",   "setsockopt",
-    "poll", "accept4", "getpeername", "clock_gettime"};
+    "recv",    "send",        "fcntl",  "getsockopt", "setsockopt",   "poll",
+    "accept4", "getpeername", "socket", "connect",    "clock_gettime"};
 
 static unsigned long counts[COUNTED];
 static volatile int counting; /* only between reset and read */
@@ -47,6 +49,8 @@ int __real_poll(struct pollfd *, nfds_t, int);
 int __real_accept4(int, struct sockaddr *, socklen_t *, int);
 int __real_getpeername(int, struct sockaddr *, socklen_t *);
 int __real_clock_gettime(clockid_t, struct timespec *);
+int __real_socket(int, int, int);
+int __real_connect(int, const struct sockaddr *, socklen_t);
 
 ssize_t __wrap_recv(int, void *, size_t, int);
 ssize_t __wrap_send(int, const void *, size_t, int);
@@ -57,6 +61,8 @@ int __wrap_poll(struct pollfd *, nfds_t, int);
 int __wrap_accept4(int, struct sockaddr *, socklen_t *, int);
 int __wrap_getpeername(int, struct sockaddr *, socklen_t *);
 int __wrap_clock_gettime(clockid_t, struct timespec *);
+int __wrap_socket(int, int, int);
+int __wrap_connect(int, const struct sockaddr *, socklen_t);
 
 #define COUNT(what)                                                            \
     do {                                                                       \
@@ -123,6 +129,18 @@ int __wrap_clock_gettime(clockid_t clock, struct timespec *ts)
 {
     COUNT(C_CLOCK);
     return __real_clock_gettime(clock, ts);
+}
+
+int __wrap_socket(int domain, int type, int protocol)
+{
+    COUNT(C_SOCKET);
+    return __real_socket(domain, type, protocol);
+}
+
+int __wrap_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    COUNT(C_CONNECT);
+    return __real_connect(fd, addr, len);
 }
 
 static void count_start(void)
@@ -238,6 +256,35 @@ START_TEST(send_all_that_fits_is_one_system_call_and_no_clock_read)
 }
 END_TEST
 
+/* A numeric address, blocking: the calls of socket() + connect(), and with
+   a report the two buffer sizes read back; no resolver, no poll(). */
+START_TEST(connect_to_a_numeric_address_costs_what_socket_and_connect_cost)
+{
+    struct tcpq_report rep;
+    unsigned long calls, clocks;
+    char port[16], list[256];
+    int lfd, fd, server;
+
+    lfd = tcpq_open_listener("127.0.0.1", "0", NULL, NULL);
+    ck_assert_int_ge(lfd, 0);
+    snprintf(port, sizeof port, "%d", tq_port_of(lfd));
+    count_start();
+    fd = tcpq_connect("127.0.0.1", port, NULL, _i ? &rep : NULL);
+    calls = count_stop(&clocks, list, sizeof list);
+    ck_assert_int_ge(fd, 0);
+    printf("  cost: tcpq_connect, numeric, blocking, %s: %s\n",
+           _i ? "with a report" : "NULL report", list);
+    ck_assert_msg(counts[C_SOCKET] == 1 && counts[C_CONNECT] == 1 &&
+                      calls == (_i ? 4u : 2u),
+                  "%s report: %s", _i ? "with a" : "NULL", list);
+    ck_assert_uint_eq(clocks, 0);
+    server = accept(lfd, NULL, NULL);
+    close(server);
+    close(fd);
+    close(lfd);
+}
+END_TEST
+
 Suite *costs_suite(void)
 {
     Suite *s = suite_create("costs");
@@ -249,6 +296,9 @@ Suite *costs_suite(void)
                    nonblocking_recv_with_nothing_to_read_costs_no_clock_read);
     tcase_add_loop_test(
         tc, send_all_that_fits_is_one_system_call_and_no_clock_read, 0, 3);
+    tcase_add_loop_test(
+        tc, connect_to_a_numeric_address_costs_what_socket_and_connect_cost, 0,
+        2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -100,6 +100,10 @@ int tq_shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
    leaves this machine. 0, or -1 with the reason in why. */
 int tq_private_hosts(const char *hosts, char *why, size_t cap);
 
+/* The same for DNS: names resolve through the resolv.conf given
+   (nsswitch.conf "hosts: dns"). 0, or -1 with the reason in why. */
+int tq_private_resolver(const char *resolv_conf, char *why, size_t cap);
+
 /* ---- a signal storm: SIGALRM (no SA_RESTART) to the calling thread every
    millisecond, so every wait in it sees EINTR; at most 10 s. ------------ */
 struct tq_storm {

@@ -526,6 +526,14 @@ static int mount_text_over(const char *text, const char *target, char *why,
     return rc;
 }
 
+int tq_private_resolver(const char *resolv_conf, char *why, size_t cap)
+{
+    if (mount_text_over("hosts: dns\nservices: files\n", "/etc/nsswitch.conf",
+                        why, cap) < 0)
+        return -1;
+    return mount_text_over(resolv_conf, "/etc/resolv.conf", why, cap);
+}
+
 int tq_private_hosts(const char *hosts, char *why, size_t cap)
 {
     if (mount_text_over("hosts: files\nservices: files\n", "/etc/nsswitch.conf",
