@@ -88,7 +88,7 @@ endif
 # the portable core, lowest layer first (lib/tcpq_internal.h)
 LIB_CORE_SRCS := lib/parse.c lib/sock.c lib/report.c lib/limits.c \
                  lib/sockopts.c lib/setup.c lib/resolve.c lib/dial.c \
-                 lib/endpoint.c lib/io.c
+                 lib/endpoint.c lib/io.c lib/activation.c
 # in layer order, the platform file just above the parsers
 LIB_SRCS := $(firstword $(LIB_CORE_SRCS)) $(OS_SRC) \
             $(wordlist 2,$(words $(LIB_CORE_SRCS)),$(LIB_CORE_SRCS))

@@ -119,6 +119,9 @@ struct tcpq_report {
     int notsent_lowat;
     char congestion[16]; /* granted; "": not measured */
     int attempts;        /* connect: addresses tried (started) */
+    int backlog_before;  /* listen: the backlog in force before this call
+                            (read from the kernel), -1 when the socket was
+                            not listening */
 };
 
 /* The warning bits of report.warnings. */
@@ -200,8 +203,12 @@ enum tcpq_mode {
     TCPQ_BLOCKING = 0, /* wait as long as it takes (default) */
     TCPQ_TIMEOUT,      /* wait at most timeout_ms; then fail with ETIMEDOUT
                           (plain recv/send/accept on the fd: EAGAIN) */
-    TCPQ_NONBLOCKING   /* never wait: EAGAIN/EWOULDBLOCK (EINPROGRESS for
+    TCPQ_NONBLOCKING,  /* never wait: EAGAIN/EWOULDBLOCK (EINPROGRESS for
                           connect) */
+    TCPQ_MODE_KEEP = 3 /* 0.2: leave O_NONBLOCK and the timeouts as the
+                          descriptor has them (an inherited listener, a
+                          program's own socket); a socket libtcpq makes
+                          is blocking */
 };
 
 /* Flags: zero is the default in every bit. A clear bit never turns an
@@ -375,6 +382,35 @@ tcpq_open_listener_sized(const char *host, const char *port,
 #define tcpq_open_listener(host, port, opt, report)                            \
     tcpq_open_listener_sized((host), (port), (opt), TCPQ_SIZEOF(tcpq_options), \
                              (report), TCPQ_SIZEOF(tcpq_report))
+
+/* systemd's socket activation (sd_listen_fds(3)), without libsystemd:
+   read LISTEN_PID (it must be this process), LISTEN_FDS (how many, from
+   descriptor 3) and LISTEN_FDNAMES (colon-separated names) when called,
+   never implicitly. Each passed descriptor is made close-on-exec; the TCP
+   listening ones (IPv4/IPv6, SOCK_STREAM, listening) are stored in fds
+   (room for max), anything else skipped. With
+   TCPQ_LISTEN_FDS_UNSET the three variables are removed afterwards, as
+   sd_listen_fds(1) does (not thread-safe: unsetenv). Returns how many
+   were stored: 0 when the variables are absent or name another process.
+   Errors: EINVAL (fds NULL with max > 0, max < 0, an unknown flag, or a
+   malformed LISTEN_FDS). */
+#define TCPQ_LISTEN_FDS_UNSET (1u << 0)
+TCPQ_API int tcpq_listen_fds(int *fds, int max, unsigned flags);
+
+/* tcpq_listen_fds with each stored descriptor's name (from LISTEN_FDNAMES,
+   "" when none; systemd's FileDescriptorName= or systemd-socket-activate
+   --fdname) in names[i] (NULL allowed), and the report's message listing
+   what was skipped and why ("fd 5 \"dns\": not a TCP socket") and what
+   did not fit in max. */
+#define TCPQ_FDNAME_MAX 256
+TCPQ_API int tcpq_listen_fds_named_sized(int *fds,
+                                         char (*names)[TCPQ_FDNAME_MAX],
+                                         int max, unsigned flags,
+                                         struct tcpq_report *report,
+                                         size_t report_size);
+#define tcpq_listen_fds_named(fds, names, max, flags, report)                  \
+    tcpq_listen_fds_named_sized((fds), (names), (max), (flags), (report),      \
+                                TCPQ_SIZEOF(tcpq_report))
 
 /* ------------------------------------------------------------------ */
 /* Buffers and modes                                                   */

@@ -182,8 +182,15 @@ static int win(struct tcpq_dial *d, struct tcpq__attempt *a,
     close_inflight(d, fd, ECANCELED);
     tcpq__fresh_facts(&facts, a->ai->ai_family);
     facts.pristine = 0; /* O_NONBLOCK for the race */
-    if (tcpq__apply_mode(fd, &facts, &d->opt, r) < 0)
+    if (d->opt.mode == TCPQ_MODE_KEEP) {
+        /* a socket made here: as made, blocking */
+        struct tcpq_options blocking = d->opt;
+        blocking.mode = TCPQ_BLOCKING;
+        if (tcpq__apply_mode(fd, &facts, &blocking, r) < 0)
+            return tcpq__close_failed(fd);
+    } else if (tcpq__apply_mode(fd, &facts, &d->opt, r) < 0) {
         return tcpq__close_failed(fd);
+    }
     if (r != NULL) {
         tcpq__format_address(a->ai->ai_addr, r->address, sizeof r->address);
         r->attempts = d->started;

@@ -199,8 +199,9 @@ static int connect_name(const char *host, const char *port,
     int saved = errno, fd, numeric;
 
     numeric = host == NULL ? -1 : tcpq__check_port(port, report);
-    if (numeric > 0 && opt->mode == TCPQ_BLOCKING && opt->source == NULL &&
-        opt->device == NULL &&
+    if (numeric > 0 &&
+        (opt->mode == TCPQ_BLOCKING || opt->mode == TCPQ_MODE_KEEP) &&
+        opt->source == NULL && opt->device == NULL &&
         tcpq__numeric_endpoint(host, atoi(port), &to, &len)) {
         if (tcpq__check_options(opt, TCPQ__CHECK_ALL | TCPQ__CHECK_CLIENT,
                                 report) < 0)

@@ -24,7 +24,7 @@ void tcpq__report_reset(struct tcpq_report *r)
     r->sndbuf_requested = r->sndbuf = r->sndbuf_kernel = -1;
     r->keepalive_idle_s = r->keepalive_intvl_s = r->keepalive_cnt = -1;
     r->user_timeout_ms = r->defer_accept_s = r->fastopen_qlen = -1;
-    r->notsent_lowat = -1;
+    r->notsent_lowat = r->attempts = r->backlog_before = -1;
 }
 
 /* strerror(), but safe in threads: the XSI or the GNU strerror_r. */

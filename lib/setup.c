@@ -25,7 +25,7 @@ int tcpq__check_options(const struct tcpq_options *opt, unsigned what,
         return tcpq__fail(r, EINVAL, "options: sndbuf %d is negative",
                           opt->sndbuf);
     if ((what & TCPQ__CHECK_MODE) && ((int)opt->mode < (int)TCPQ_BLOCKING ||
-                                      (int)opt->mode > (int)TCPQ_NONBLOCKING))
+                                      (int)opt->mode > (int)TCPQ_MODE_KEEP))
         return tcpq__fail(r, EINVAL, "options: unknown mode %d",
                           (int)opt->mode);
     if ((what & TCPQ__CHECK_MODE) && opt->mode == TCPQ_TIMEOUT &&
@@ -222,6 +222,8 @@ int tcpq__apply_mode(int fd, const struct tcpq__facts *f,
     struct timeval tv = {0, 0};
     int fl, want_fl;
 
+    if (opt->mode == TCPQ_MODE_KEEP)
+        return 0; /* as the descriptor has it */
     if (f->pristine && opt->mode == TCPQ_BLOCKING)
         return 0; /* a socket just made is blocking, without timeouts */
     fl = fcntl(fd, F_GETFL);
@@ -386,6 +388,8 @@ static int listen_on_fd(int fd, const struct tcpq_options *opt,
                           "listen fd %d: the socket is connected or connecting",
                           fd);
     tcpq__read_listen_limits(&limits);
+    if (report != NULL && facts.listening)
+        report->backlog_before = tcpq__os_backlog_in_force(fd);
     if (tcpq__configure(fd, &facts, opt, report) < 0)
         return -1;
     /* bind-time options only while unbound */

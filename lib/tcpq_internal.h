@@ -10,8 +10,9 @@
      setup.c      the steps: validate, buffers, flags, mode, listen
      resolve.c    names to addresses, within a deadline
      dial.c       connect attempts raced (Happy Eyeballs)
-     endpoint.c   resolve, open_listener, connect   } the top: neither
-     io.c         recv, send_all, accept             } calls the other
+     endpoint.c   open_listener, connect, dial    } the top: none
+     io.c         recv, send_all, accept          } calls another
+     activation.c systemd's listening sockets     }
    Never installed. */
 #ifndef TCPQ_INTERNAL_H
 #define TCPQ_INTERNAL_H

@@ -103,7 +103,7 @@ static const struct abi_field abi_fields[] = {
     FIELD(tcpq_queue_stats, listen_overflows, 8, 8),
     FIELD(tcpq_queue_stats, listen_drops, 16, 8),
 
-    SIZE(tcpq_report, 412), /* 364 in 0.1.0 */
+    SIZE(tcpq_report, 416), /* 364 in 0.1.0 */
     FIELD(tcpq_report, backlog_requested, 0, 4),
     FIELD(tcpq_report, backlog, 4, 4),
     FIELD(tcpq_report, accept_queue_capacity, 8, 4),
@@ -127,6 +127,7 @@ static const struct abi_field abi_fields[] = {
     FIELD(tcpq_report, notsent_lowat, 388, 4),
     FIELD(tcpq_report, congestion, 392, 16),
     FIELD(tcpq_report, attempts, 408, 4),
+    FIELD(tcpq_report, backlog_before, 412, 4),
 
     /* enums are passed and stored as int */
     {"sizeof(enum tcpq_mode)", 0, sizeof(enum tcpq_mode), 0, sizeof(int)},
@@ -152,6 +153,9 @@ static const struct abi_const abi_consts[] = {
     CONST(TCPQ_BLOCKING, 0),
     CONST(TCPQ_TIMEOUT, 1),
     CONST(TCPQ_NONBLOCKING, 2),
+    CONST(TCPQ_MODE_KEEP, 3), /* 0.2.0 */
+    CONST(TCPQ_LISTEN_FDS_UNSET, 1),
+    CONST(TCPQ_FDNAME_MAX, 256),
 
     CONST(TCPQ_QUEUE_UNKNOWN, 0),
     CONST(TCPQ_QUEUE_SPLIT, 1),

@@ -133,7 +133,7 @@ static const struct bad_case bad_cases[] = {
      OPT(0, 65536, -1, 0, 0, 0), 0, 0, EINVAL, "sndbuf -1"},
     {"listener: timeout 0", C_LISTEN, T_LISTENER,
      OPT(100, 65536, 0, TCPQ_TIMEOUT, 0, 0), 0, 0, EINVAL, "timeout_ms 0"},
-    {"listener: unknown mode", C_MODE, T_LISTENER, OPT(0, 0, 0, 3, 0, 0), 0, 0,
+    {"listener: unknown mode", C_MODE, T_LISTENER, OPT(0, 0, 0, 4, 0, 0), 0, 0,
      EINVAL, NULL},
     {"get mode pipe", C_GET_MODE, T_PIPE, GOOD, 0, 0, ENOTSOCK, NULL},
     {"get mode udp", C_GET_MODE, T_UDP, GOOD, 0, 0, EOPNOTSUPP, NULL},
