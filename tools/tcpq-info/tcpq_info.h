@@ -14,6 +14,9 @@
 #define EXIT_USAGE 2   /* the command line is wrong */
 #define EXIT_CLAMPED 3 /* --check: the OS would clamp the request */
 
+/* --watch's --interval when none is given. */
+#define WATCH_DEFAULT_INTERVAL_MS 1000
+
 #define KIB 1024
 #define MIB (1024 * 1024)
 
@@ -22,16 +25,66 @@
 #define LOOPBACK_HOST "127.0.0.1"
 #define EPHEMERAL_PORT "0"
 
+/* ---- usage.c: --help ---------------------------------------------------- */
+
+void print_usage(FILE *stream);
+
+/* ---- args.c: option values; a malformed one is a usage error ------------- */
+
+/* "Try 'tcpq-info --help'...", the hint after every usage error. */
+void print_help_hint(void);
+
+/* "tcpq-info: WHAT" and the hint on stderr, then exit with EXIT_USAGE. */
+void usage_error(const char *what);
+
+/* A non-negative decimal number, with an optional k/m/g suffix (powers of
+   1024) when allow_suffix is set; anything else, a usage error naming the
+   option. */
+int parse_option_value(const char *option_name, const char *text,
+                       int allow_suffix);
+
+/* A count or a time: like parse_option_value without a suffix, at least 1. */
+int parse_positive_option(const char *option_name, const char *text);
+
+/* A TCP port as a number, 1 to 65535 (never a service name). */
+int parse_port_option(const char *option_name, const char *text);
+
 /* ---- limits.c: the limits table ------------------------------------------ */
 
 /* This host's limits as a table (json 0) or one "limits" object (json 1). */
 void print_limits(const struct tcpq_limits *limits, int json);
 
-/* ---- request.c: what requests become, and --check ------------------------ */
+/* ---- findings.c: clamps, their fixes, and a report as JSON --------------- */
+
+/* One clamp, from the report's own figures: "backlog 100000 clamped to
+   4096", and the command that lifts it ("" where none is known). */
+struct clamp {
+    const char *option; /* "backlog", "rcvbuf" or "sndbuf" */
+    int requested;
+    int granted;
+    char fix[160];
+};
+
+/* Every clamp the report carries, with its fix from tcpq_warning_fix, in
+   clamps[] (room for 3). Returns how many, or -1 after printing a
+   failure. */
+int collect_clamps(const struct tcpq_report *report, struct clamp clamps[3]);
+
+/* "backlog 100000 clamped to 4096" in out (size bytes); returns out. */
+const char *format_clamp(char *out, size_t size, const struct clamp *clamp);
+
+/* A report as one object of this type on one line: every field, the
+   warnings by name, and each clamp with its fix. Returns 0, or -1 after
+   printing a failure. */
+int print_report_json(const char *type, const struct tcpq_report *report);
+
+/* ---- request.c: what typical requests become ----------------------------- */
 
 /* The typical requests, each on a real socket. Returns 0, or -1 after
    printing a failure. */
 int show_typical_requests(int json);
+
+/* ---- custom.c: the request given, and --check ---------------------------- */
 
 /* Exactly the request given, on one listener on loopback; with check, each
    clamp and the command that lifts it. Returns 0, or -1 after printing the
@@ -83,6 +136,11 @@ int listener_source_list(struct listener_source *source, int port,
 void listener_source_close(struct listener_source *source);
 
 /* ---- output.c: formatting helpers ---------------------------------------- */
+
+/* Says why a library call failed: "tcpq-info: WHAT: REASON" on stderr, the
+   reason from the report's message, which names the step, or from errno
+   when the message is empty. Call it before anything can change errno. */
+void print_failure(const struct tcpq_report *report, const char *format, ...);
 
 /* Each writes into out (size bytes) and returns out. */
 const char *format_int(char *out, size_t size, int value); /* "n/a" if < 0 */
