@@ -3,6 +3,7 @@
    --json checked line by line by a strict JSON parser. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -50,8 +51,11 @@ static int drain(int fd, char *buf, size_t cap, size_t *used, int *truncated)
 }
 
 /* Runs INFO_PROGRAM with args (NULL-terminated, at most 14), stdin from
-   /dev/null; collects stdout and stderr; at most RUN_TIMEOUT_MS. */
-static void run_info(const char *const args[], struct run_result *r)
+   /dev/null; collects stdout and stderr; at most RUN_TIMEOUT_MS. Returns 0,
+   or -1 with the reason in why when it could not be started. No ck_assert,
+   so that a child in a namespace can use it too. */
+static int run_program(const char *const args[], struct run_result *r,
+                       char *why, size_t cap)
 {
     char *argv[16];
     int out_pipe[2], err_pipe[2];
@@ -67,12 +71,25 @@ static void run_info(const char *const args[], struct run_result *r)
     for (i = 0; args[i] != NULL && i < 14; i++)
         argv[i + 1] = (char *)args[i];
     argv[i + 1] = NULL;
-    ck_assert_msg(access(INFO_PROGRAM, X_OK) == 0,
-                  INFO_PROGRAM " is not built: run make tools");
-    ck_assert_int_eq(pipe2(out_pipe, O_CLOEXEC), 0);
-    ck_assert_int_eq(pipe2(err_pipe, O_CLOEXEC), 0);
+    if (access(INFO_PROGRAM, X_OK) != 0) {
+        snprintf(why, cap, INFO_PROGRAM " is not built: run make tools");
+        return -1;
+    }
+    if (pipe2(out_pipe, O_CLOEXEC) != 0)
+        goto failed;
+    if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+        close(out_pipe[0]);
+        close(out_pipe[1]);
+        goto failed;
+    }
     pid = fork();
-    ck_assert_int_ge(pid, 0);
+    if (pid < 0) {
+        for (i = 0; i < 2; i++) {
+            close(out_pipe[i]);
+            close(err_pipe[i]);
+        }
+        goto failed;
+    }
     if (pid == 0) {
         int null_fd = open("/dev/null", O_RDONLY);
         if (null_fd >= 0)
@@ -113,6 +130,18 @@ static void run_info(const char *const args[], struct run_result *r)
         ;
     if (open_count == 0 && WIFEXITED(status))
         r->status = WEXITSTATUS(status);
+    return 0;
+failed:
+    snprintf(why, cap, "starting " INFO_PROGRAM ": %s", strerror(errno));
+    return -1;
+}
+
+/* run_program in a test: failing the test when it cannot start. */
+static void run_info(const char *const args[], struct run_result *r)
+{
+    char why[256];
+
+    ck_assert_msg(run_program(args, r, why, sizeof why) == 0, "%s", why);
 }
 
 /* ---- a listener owned by another process ------------------------------- */
@@ -404,6 +433,50 @@ static int has_line(const char *text, const char *wanted)
     return 0;
 }
 
+/* 1 when some line of text is `label`, blanks, then `value`: the whole
+   rest of the line, or (prefix set) its start, up to a blank. */
+static int has_row(const char *text, const char *label, const char *value,
+                   int prefix)
+{
+    const size_t label_length = strlen(label);
+    const size_t value_length = strlen(value);
+    const char *line = text;
+
+    while (*line != '\0') {
+        const char *start = line + strspn(line, " \t");
+        const char *end = strchr(line, '\n');
+        const char *rest;
+
+        if (end == NULL)
+            end = line + strlen(line);
+        rest = start + label_length;
+        if (rest < end && strncmp(start, label, label_length) == 0 &&
+            *rest == ' ') {
+            rest += strspn(rest, " ");
+            if ((size_t)(end - rest) >= value_length &&
+                strncmp(rest, value, value_length) == 0 &&
+                (rest + value_length == end ||
+                 (prefix && rest[value_length] == ' ')))
+                return 1;
+        }
+        line = *end == '\n' ? end + 1 : end;
+    }
+    return 0;
+}
+
+/* The first line of text, read as a file is: without its newline. */
+static int read_line(const char *path, char *out, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    int ok = f != NULL && fgets(out, (int)size, f) != NULL;
+
+    if (f != NULL)
+        fclose(f);
+    if (ok)
+        out[strcspn(out, "\n")] = '\0';
+    return ok ? 0 : -1;
+}
+
 /* /proc/net/netstat TcpExt ListenOverflows, read here, not by libtcpq. */
 static long long netstat_listen_overflows(void)
 {
@@ -659,6 +732,130 @@ START_TEST(check_exits_0_when_nothing_is_clamped)
 }
 END_TEST
 
+/* ---- the defaults of the per-socket options ----------------------------- */
+
+/* The option defaults the limits show, each a file of /proc/sys/net/ipv4. */
+static const char *const option_sysctls[] = {
+    "tcp_keepalive_time", "tcp_keepalive_intvl", "tcp_keepalive_probes",
+    "tcp_fastopen",       "tcp_notsent_lowat",
+};
+
+/* The limits as text and JSON show what /proc/sys holds for each option
+   default, where they say they read it; a figure past an int (the
+   default tcp_notsent_lowat, 4294967295) as n/a and -1. Returns 0, or 1
+   with why. */
+static int limits_match_proc_sys(char *why, size_t cap)
+{
+    static struct run_result text, json;
+    const char *const text_args[] = {NULL};
+    const char *const json_args[] = {"--json", NULL};
+    char path[96], member[160], expected[32], congestion[32];
+    long long shown;
+    size_t i;
+
+    if (run_program(text_args, &text, why, cap) != 0)
+        return 1;
+    if (run_program(json_args, &json, why, cap) != 0)
+        return 1;
+    TQ_REQUIRE(text.status == 0 && json.status == 0,
+               "exit status %d and %d, stderr: %s%s", text.status, json.status,
+               text.err, json.err);
+    for (i = 0; i < sizeof option_sysctls / sizeof option_sysctls[0]; i++) {
+        long long value;
+
+        snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", option_sysctls[i]);
+        TQ_REQUIRE(read_line(path, expected, sizeof expected) == 0 &&
+                       sscanf(expected, "%lld", &value) == 1,
+                   "cannot read %s", path);
+        if (value > INT_MAX)
+            value = -1;
+        TQ_REQUIRE(json_number_field(json.out, option_sysctls[i], &shown) ==
+                           0 &&
+                       shown == value,
+                   "%s: JSON shows %lld, %s holds %lld", option_sysctls[i],
+                   shown, path, value);
+        snprintf(member, sizeof member, "\"%s\":\"%s\"", option_sysctls[i],
+                 path);
+        TQ_REQUIRE(strstr(json.out, member) != NULL, "no source %s in:\n%s",
+                   member, json.out);
+        if (value < 0)
+            snprintf(expected, sizeof expected, "n/a");
+        else
+            snprintf(expected, sizeof expected, "%lld", value);
+        TQ_REQUIRE(has_row(text.out, option_sysctls[i], expected, 1),
+                   "no row '%s %s' in:\n%s", option_sysctls[i], expected,
+                   text.out);
+        TQ_REQUIRE(strstr(text.out, path) != NULL, "no source %s in:\n%s", path,
+                   text.out);
+    }
+    TQ_REQUIRE(read_line("/proc/sys/net/ipv4/tcp_congestion_control",
+                         congestion, sizeof congestion) == 0,
+               "cannot read tcp_congestion_control");
+    snprintf(member, sizeof member, "\"tcp_congestion_control\":\"%s\"",
+             congestion);
+    TQ_REQUIRE(strstr(json.out, member) != NULL, "no %s in:\n%s", member,
+               json.out);
+    TQ_REQUIRE(has_row(text.out, "tcp_congestion_control", congestion, 1),
+               "no row 'tcp_congestion_control %s' in:\n%s", congestion,
+               text.out);
+    return 0;
+}
+
+START_TEST(limits_show_the_option_defaults_proc_sys_holds)
+{
+    char why[512] = "";
+
+    ck_assert_msg(limits_match_proc_sys(why, sizeof why) == 0, "%s", why);
+}
+END_TEST
+
+/* Other figures, set in a network namespace of its own, so that no
+   constant can pass for the host's: the rows follow the kernel. */
+static int limits_follow_the_namespace(void *arg, char *why, size_t cap)
+{
+    static const struct {
+        const char *sysctl, *value;
+    } settings[] = {
+        {"tcp_keepalive_time", "1234"},  {"tcp_keepalive_intvl", "56"},
+        {"tcp_keepalive_probes", "7"},   {"tcp_fastopen", "515"}, /* 0x203 */
+        {"tcp_notsent_lowat", "131072"}, {"tcp_congestion_control", "reno"},
+    };
+    static struct run_result text;
+    const char *const no_args[] = {NULL};
+    char path[96];
+    size_t i;
+
+    (void)arg;
+    for (i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s",
+                 settings[i].sysctl);
+        TQ_REQUIRE(tq_write_file(path, settings[i].value) == 0, "cannot set %s",
+                   path);
+    }
+    if (limits_match_proc_sys(why, cap) != 0)
+        return 1;
+    if (run_program(no_args, &text, why, cap) != 0)
+        return 1;
+    /* and what the figures mean */
+    TQ_REQUIRE(has_row(text.out, "tcp_fastopen",
+                       "515 (client 0x1, server 0x2, server without cookie "
+                       "0x200)",
+                       1),
+               "tcp_fastopen's bits not named:\n%s", text.out);
+    TQ_REQUIRE(has_row(text.out, "tcp_notsent_lowat", "131072 (128 KiB)", 1),
+               "tcp_notsent_lowat not in bytes:\n%s", text.out);
+    TQ_REQUIRE(has_row(text.out, "tcp_keepalive_time",
+                       "1234 (s idle before the first probe)", 1),
+               "tcp_keepalive_time's meaning not said:\n%s", text.out);
+    return 0;
+}
+
+START_TEST(limits_follow_the_option_sysctls_of_a_namespace)
+{
+    tq_run_in_child(TQ_NS_NET, limits_follow_the_namespace, NULL);
+}
+END_TEST
+
 /* ---- --json in every mode ------------------------------------------------ */
 
 struct json_case {
@@ -767,7 +964,8 @@ Suite *info_suite(void)
     Suite *s = suite_create("info");
     TCase *check = tcase_create("check");
     TCase *json = tcase_create("json");
-    TCase *watch;
+    TCase *defaults = tcase_create("defaults");
+    TCase *watch, *namespaced;
 
     watch = tq_tcase_if(s, "watch", tq_caps.have_ss, 2,
                         "ss (iproute2) is needed to measure the queue: make "
@@ -790,6 +988,18 @@ Suite *info_suite(void)
     tcase_add_test(check, check_never_advises_past_the_hard_buffer_cap);
     tcase_add_test(check, check_gives_every_fix_when_the_message_is_cut);
     suite_add_tcase(s, check);
+
+    tcase_set_timeout(defaults, 60);
+    tcase_add_test(defaults, limits_show_the_option_defaults_proc_sys_holds);
+    suite_add_tcase(s, defaults);
+    namespaced = tq_tcase_if(s, "defaults_netns", tq_caps.netns, 1,
+                             "a network namespace of its own is needed to "
+                             "set the sysctls");
+    if (namespaced != NULL) {
+        tcase_set_timeout(namespaced, 60);
+        tcase_add_test(namespaced,
+                       limits_follow_the_option_sysctls_of_a_namespace);
+    }
 
     tcase_set_timeout(json, 60);
     tcase_add_loop_test(json, json_output_is_one_valid_object_per_line, 0,
