@@ -1,12 +1,30 @@
-/* What a report tells beyond its figures: the clamps, each with the command
-   that lifts it, and the whole report as one JSON object. */
+/* What a report tells beyond its figures: each warning's fix, the parts of
+   the request the OS clamped or refused, and the whole report as one JSON
+   object. */
 #include "tcpq_info.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-int collect_clamps(const struct tcpq_report *report, struct clamp clamps[3])
+int warning_fix(const struct tcpq_report *report, unsigned warning, char *fix,
+                size_t size)
+{
+    const int length = tcpq_warning_fix(report, warning, fix, size);
+
+    if (length < 0 || (size_t)length >= size) {
+        char name[48];
+
+        fprintf(stderr, PROGRAM_NAME ": the fix for %s: %s\n",
+                warning_label(name, sizeof name, warning),
+                length < 0 ? strerror(errno) : "longer than it can show");
+        return -1;
+    }
+    return 0;
+}
+
+int collect_clamps(const struct tcpq_report *report,
+                   struct clamp clamps[MAX_CLAMPS])
 {
     const struct {
         unsigned warning;
@@ -19,46 +37,82 @@ int collect_clamps(const struct tcpq_report *report, struct clamp clamps[3])
          report->rcvbuf},
         {TCPQ_WARN_SNDBUF_CLAMPED, "sndbuf", report->sndbuf_requested,
          report->sndbuf},
+        {TCPQ_WARN_FASTOPEN_OFF, "fastopen", report->fastopen_qlen, 0},
     };
     size_t i;
     int count = 0;
 
     for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         struct clamp *clamp = &clamps[count];
-        int length;
 
         if (!(report->warnings & kinds[i].warning))
             continue;
-        clamp->option = kinds[i].option;
-        clamp->requested = kinds[i].requested;
-        clamp->granted = kinds[i].granted;
-        length = tcpq_warning_fix(report, kinds[i].warning, clamp->fix,
-                                  sizeof clamp->fix);
-        if (length < 0 || (size_t)length >= sizeof clamp->fix) {
-            fprintf(stderr, PROGRAM_NAME ": the fix for the %s clamp: %s\n",
-                    clamp->option,
-                    length < 0 ? strerror(errno) : "longer than it can show");
+        if (kinds[i].warning == TCPQ_WARN_FASTOPEN_OFF)
+            snprintf(clamp->what, sizeof clamp->what,
+                     "fastopen %d held, but no SYN data is accepted: the "
+                     "host's Fast Open lacks the server bit (0x2)",
+                     kinds[i].requested);
+        else
+            snprintf(clamp->what, sizeof clamp->what, "%s %d clamped to %d",
+                     kinds[i].option, kinds[i].requested, kinds[i].granted);
+        if (warning_fix(report, kinds[i].warning, clamp->fix,
+                        sizeof clamp->fix) != 0)
             return -1;
-        }
         count++;
     }
     return count;
 }
 
-const char *format_clamp(char *out, size_t size, const struct clamp *clamp)
+int collect_warnings(const struct tcpq_report *report,
+                     struct warning warnings[MAX_WARNINGS])
 {
-    snprintf(out, size, "%s %d clamped to %d", clamp->option, clamp->requested,
-             clamp->granted);
-    return out;
+    unsigned bit;
+    int count = 0;
+
+    for (bit = 1; bit != 0 && count < MAX_WARNINGS; bit <<= 1) {
+        if (!(report->warnings & bit))
+            continue;
+        warning_label(warnings[count].name, sizeof warnings[count].name, bit);
+        if (warning_fix(report, bit, warnings[count].fix,
+                        sizeof warnings[count].fix) != 0)
+            return -1;
+        count++;
+    }
+    return count;
+}
+
+/* ,"warnings":["NAME",...],"fixes":{"NAME":"command",...}: every warning
+   the report carries by name, and with the command that lifts its cause
+   ("" where none does). */
+static void print_json_warnings(const struct warning *warnings, int count)
+{
+    int i;
+
+    printf(",\"warnings\":[");
+    for (i = 0; i < count; i++) {
+        printf("%s", i > 0 ? "," : "");
+        print_json_string(stdout, warnings[i].name);
+    }
+    printf("],\"fixes\":{");
+    for (i = 0; i < count; i++) {
+        printf("%s", i > 0 ? "," : "");
+        print_json_string(stdout, warnings[i].name);
+        printf(":");
+        print_json_string(stdout, warnings[i].fix);
+    }
+    printf("}");
 }
 
 int print_report_json(const char *type, const struct tcpq_report *report)
 {
-    struct clamp clamps[3];
+    struct clamp clamps[MAX_CLAMPS];
+    struct warning warnings[MAX_WARNINGS];
     const int clamp_count = collect_clamps(report, clamps);
+    const int warning_count =
+        clamp_count < 0 ? -1 : collect_warnings(report, warnings);
     int i;
 
-    if (clamp_count < 0)
+    if (warning_count < 0)
         return -1;
     printf("{\"type\":\"%s\",\"address\":", type);
     print_json_string(stdout, report->address);
@@ -70,15 +124,22 @@ int print_report_json(const char *type, const struct tcpq_report *report)
            report->rcvbuf_requested, report->rcvbuf, report->rcvbuf_kernel);
     printf(",\"sndbuf_requested\":%d,\"sndbuf\":%d,\"sndbuf_kernel\":%d",
            report->sndbuf_requested, report->sndbuf, report->sndbuf_kernel);
-    print_json_warnings(report->warnings);
+    printf(",\"keepalive_idle_s\":%d,\"keepalive_intvl_s\":%d,"
+           "\"keepalive_cnt\":%d,\"user_timeout_ms\":%d",
+           report->keepalive_idle_s, report->keepalive_intvl_s,
+           report->keepalive_cnt, report->user_timeout_ms);
+    printf(",\"defer_accept_s\":%d,\"fastopen_qlen\":%d,\"notsent_lowat\":%d",
+           report->defer_accept_s, report->fastopen_qlen,
+           report->notsent_lowat);
+    printf(",\"congestion\":");
+    print_json_string(stdout, report->congestion);
+    print_json_warnings(warnings, warning_count);
     printf(",\"message\":");
     print_json_string(stdout, report->message);
     printf(",\"clamped\":%s,\"clamps\":[", clamp_count > 0 ? "true" : "false");
     for (i = 0; i < clamp_count; i++) {
-        char what[96];
-
         printf("%s{\"what\":", i > 0 ? "," : "");
-        print_json_string(stdout, format_clamp(what, sizeof what, &clamps[i]));
+        print_json_string(stdout, clamps[i].what);
         if (clamps[i].fix[0] != '\0') {
             printf(",\"fix\":");
             print_json_string(stdout, clamps[i].fix);

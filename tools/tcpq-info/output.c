@@ -142,20 +142,3 @@ void print_json_string(FILE *stream, const char *text)
     }
     putc('"', stream);
 }
-
-void print_json_warnings(unsigned warnings)
-{
-    const char *separator = "";
-    char label[48];
-    unsigned bit;
-
-    printf(",\"warnings\":[");
-    for (bit = 1; bit != 0; bit <<= 1) {
-        if (!(warnings & bit))
-            continue;
-        printf("%s", separator);
-        print_json_string(stdout, warning_label(label, sizeof label, bit));
-        separator = ",";
-    }
-    printf("]");
-}

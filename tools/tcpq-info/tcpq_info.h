@@ -11,8 +11,9 @@
 #define PROGRAM_NAME "tcpq-info"
 
 /* Exit statuses beyond EXIT_SUCCESS and EXIT_FAILURE. */
-#define EXIT_USAGE 2   /* the command line is wrong */
-#define EXIT_CLAMPED 3 /* --check: the OS would clamp the request */
+#define EXIT_USAGE 2 /* the command line is wrong */
+/* --check: the OS would clamp or refuse part of the request */
+#define EXIT_CLAMPED 3
 
 /* --watch's --interval when none is given. */
 #define WATCH_DEFAULT_INTERVAL_MS 1000
@@ -54,28 +55,49 @@ int parse_port_option(const char *option_name, const char *text);
 /* This host's limits as a table (json 0) or one "limits" object (json 1). */
 void print_limits(const struct tcpq_limits *limits, int json);
 
-/* ---- findings.c: clamps, their fixes, and a report as JSON --------------- */
+/* ---- findings.c: fixes, clamps, and a report as JSON --------------------- */
 
-/* One clamp, from the report's own figures: "backlog 100000 clamped to
-   4096", and the command that lifts it ("" where none is known). */
-struct clamp {
-    const char *option; /* "backlog", "rcvbuf" or "sndbuf" */
-    int requested;
-    int granted;
+/* The command that lifts the cause of one warning the report carries,
+   from tcpq_warning_fix, in fix (size bytes; "" where none does). Returns
+   0, or -1 after printing a failure. */
+int warning_fix(const struct tcpq_report *report, unsigned warning, char *fix,
+                size_t size);
+
+/* One warning the report carries: its name and the command that lifts
+   its cause ("" where none does). */
+struct warning {
+    char name[48];
     char fix[160];
 };
 
-/* Every clamp the report carries, with its fix from tcpq_warning_fix, in
-   clamps[] (room for 3). Returns how many, or -1 after printing a
-   failure. */
-int collect_clamps(const struct tcpq_report *report, struct clamp clamps[3]);
+/* one per bit of report.warnings */
+#define MAX_WARNINGS 32
 
-/* "backlog 100000 clamped to 4096" in out (size bytes); returns out. */
-const char *format_clamp(char *out, size_t size, const struct clamp *clamp);
+/* Every warning the report carries, lowest bit first, with its fix, in
+   warnings[]. Returns how many, or -1 after printing a failure. */
+int collect_warnings(const struct tcpq_report *report,
+                     struct warning warnings[MAX_WARNINGS]);
+
+/* One part of the request the OS clamped or refused, from the report's
+   own figures ("backlog 100000 clamped to 4096"; a Fast Open queue with
+   the host's server bit off), and the command that lifts it ("" where
+   none is known). These are what --check counts. */
+struct clamp {
+    char what[128];
+    char fix[160];
+};
+
+/* backlog, rcvbuf, sndbuf and Fast Open */
+#define MAX_CLAMPS 4
+
+/* Every clamp the report carries, with its fix, in clamps[]. Returns how
+   many, or -1 after printing a failure. */
+int collect_clamps(const struct tcpq_report *report,
+                   struct clamp clamps[MAX_CLAMPS]);
 
 /* A report as one object of this type on one line: every field, the
-   warnings by name, and each clamp with its fix. Returns 0, or -1 after
-   printing a failure. */
+   warnings by name, each with its fix, and each clamp with its fix.
+   Returns 0, or -1 after printing a failure. */
 int print_report_json(const char *type, const struct tcpq_report *report);
 
 /* ---- request.c: what typical requests become ----------------------------- */
@@ -88,7 +110,8 @@ int show_typical_requests(int json);
 
 /* Exactly the request given, on one listener on loopback; with check, each
    clamp and the command that lifts it. Returns 0, or -1 after printing the
-   failure; *clamped is set when the OS clamped any part of it. */
+   failure; *clamped is set when the OS clamped or refused any part of
+   it. */
 int show_custom_request(const struct tcpq_options *options, int check, int json,
                         int *clamped);
 
@@ -158,8 +181,5 @@ const char *warning_label(char *out, size_t size, unsigned bit);
 
 /* text as a JSON string, quotes included, valid whatever text holds. */
 void print_json_string(FILE *stream, const char *text);
-
-/* ,"warnings":["NAME",...] for every bit set in warnings. */
-void print_json_warnings(unsigned warnings);
 
 #endif /* TCPQ_INFO_H */
