@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The hint that follows every usage error. */
 void print_help_hint(void)
@@ -106,15 +107,20 @@ int parse_option_value(const char *option_name, const char *text,
     return value;
 }
 
-/* A count or a time: like parse_option_value, and at least 1. */
-int parse_positive_option(const char *option_name, const char *text)
+int parse_positive_value(const char *option_name, const char *text,
+                         int allow_suffix)
 {
-    int value = parse_option_value(option_name, text, 0);
+    int value = parse_option_value(option_name, text, allow_suffix);
 
     if (value == 0) {
         invalid_value_error(option_name, text, "must be at least 1");
     }
     return value;
+}
+
+int parse_positive_option(const char *option_name, const char *text)
+{
+    return parse_positive_value(option_name, text, 0);
 }
 
 /* A TCP port given as a number, 1 to 65535 (never a service name, so no
@@ -127,4 +133,61 @@ int parse_port_option(const char *option_name, const char *text)
         invalid_value_error(option_name, text, "not a port (1 to 65535)");
     }
     return port;
+}
+
+void parse_keepalive_option(const char *text, struct tcpq_options *options)
+{
+    static const char *const part_names[] = {"IDLE", "INTVL", "CNT"};
+    int *const parts[] = {&options->keepalive_idle_s,
+                          &options->keepalive_intvl_s, &options->keepalive_cnt};
+    char copy[64];
+    char *cursor = copy;
+    size_t i;
+
+    if (strlen(text) >= sizeof copy)
+        invalid_value_error("--keepalive", text, "too long");
+    memcpy(copy, text, strlen(text) + 1);
+    for (i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char *colon = strchr(cursor, ':');
+        const char *why = "must be at least 1";
+        char reason[128];
+        int value = 0;
+
+        if ((colon == NULL) != (i == sizeof parts / sizeof parts[0] - 1))
+            invalid_value_error("--keepalive", text,
+                                "not IDLE:INTVL:CNT (three numbers joined "
+                                "by ':')");
+        if (colon != NULL)
+            *colon = '\0';
+        if (parse_number(cursor, 0, &value, &why) != 0 || value == 0) {
+            snprintf(reason, sizeof reason, "%s %s", part_names[i], why);
+            invalid_value_error("--keepalive", text, reason);
+        }
+        *parts[i] = value;
+        if (colon != NULL)
+            cursor = colon + 1;
+    }
+}
+
+/* The kernel's congestion control names fit in 16 bytes with their NUL
+   (TCP_CA_NAME_MAX), as in struct tcpq_report. */
+#define CONGESTION_NAME_MAX 15
+
+const char *parse_congestion_option(const char *text)
+{
+    const char *cursor;
+
+    for (cursor = text; *cursor != '\0'; cursor++) {
+        const char c = *cursor;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            break;
+    }
+    if (cursor == text || *cursor != '\0' ||
+        cursor - text > CONGESTION_NAME_MAX)
+        invalid_value_error("--congestion", text,
+                            "not a congestion control name (1 to 15 "
+                            "letters, digits, '_' or '-')");
+    return text;
 }

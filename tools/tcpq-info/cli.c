@@ -7,6 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The options that make a request, for the usage errors. */
+#define REQUEST_OPTIONS                                                        \
+    "--backlog, --rcvbuf, --sndbuf, --keepalive, --user-timeout, "             \
+    "--defer-accept, --fastopen, --notsent-lowat, --congestion"
+
 /* Flushes stdout; on failure says so. Returns the status to exit with. */
 static int finish_output(int status)
 {
@@ -23,6 +28,12 @@ int main(int argc, char **argv)
         {"backlog", required_argument, NULL, 'b'},
         {"rcvbuf", required_argument, NULL, 'r'},
         {"sndbuf", required_argument, NULL, 's'},
+        {"keepalive", required_argument, NULL, 'k'},
+        {"user-timeout", required_argument, NULL, 'u'},
+        {"defer-accept", required_argument, NULL, 'd'},
+        {"fastopen", required_argument, NULL, 'f'},
+        {"notsent-lowat", required_argument, NULL, 'l'},
+        {"congestion", required_argument, NULL, 'g'},
         {"check", no_argument, NULL, 'c'},
         {"watch", required_argument, NULL, 'w'},
         {"interval", required_argument, NULL, 'i'},
@@ -60,6 +71,33 @@ int main(int argc, char **argv)
             options.sndbuf = parse_option_value("--sndbuf", optarg, 1);
             custom_request = 1;
             break;
+        case 'k':
+            parse_keepalive_option(optarg, &options);
+            custom_request = 1;
+            break;
+        case 'u':
+            options.user_timeout_ms =
+                parse_positive_option("--user-timeout", optarg);
+            custom_request = 1;
+            break;
+        case 'd':
+            options.defer_accept_s =
+                parse_positive_option("--defer-accept", optarg);
+            custom_request = 1;
+            break;
+        case 'f':
+            options.fastopen_qlen = parse_positive_option("--fastopen", optarg);
+            custom_request = 1;
+            break;
+        case 'l':
+            options.notsent_lowat =
+                parse_positive_value("--notsent-lowat", optarg, 1);
+            custom_request = 1;
+            break;
+        case 'g':
+            options.congestion = parse_congestion_option(optarg);
+            custom_request = 1;
+            break;
         case 'c':
             check = 1;
             break;
@@ -95,14 +133,14 @@ int main(int argc, char **argv)
         usage_error(message);
     }
     if (watching && (custom_request || check)) {
-        usage_error("--watch does not go with --backlog, --rcvbuf, --sndbuf "
-                    "or --check");
+        usage_error("--watch does not go with a request (" REQUEST_OPTIONS
+                    ") or --check");
     }
     if (watch_tuned && !watching) {
         usage_error("--interval and --count go with --watch PORT");
     }
     if (check && !custom_request) {
-        usage_error("--check needs --backlog, --rcvbuf or --sndbuf");
+        usage_error("--check needs a request: one of " REQUEST_OPTIONS);
     }
 
     if (watching) {

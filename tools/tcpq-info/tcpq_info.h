@@ -44,8 +44,22 @@ void usage_error(const char *what);
 int parse_option_value(const char *option_name, const char *text,
                        int allow_suffix);
 
-/* A count or a time: like parse_option_value without a suffix, at least 1. */
+/* Like parse_option_value, and at least 1. */
+int parse_positive_value(const char *option_name, const char *text,
+                         int allow_suffix);
+
+/* A count or a time: parse_positive_value without a suffix. */
 int parse_positive_option(const char *option_name, const char *text);
+
+/* --keepalive IDLE:INTVL:CNT: three plain numbers joined by ':', each at
+   least 1, into the options' keepalive_idle_s, keepalive_intvl_s and
+   keepalive_cnt. */
+void parse_keepalive_option(const char *text, struct tcpq_options *options);
+
+/* --congestion NAME: 1 to 15 letters, digits, '_' or '-', as the kernel's
+   names are; returns text. Whether this kernel has it is the library's
+   to say. */
+const char *parse_congestion_option(const char *text);
 
 /* A TCP port as a number, 1 to 65535 (never a service name). */
 int parse_port_option(const char *option_name, const char *text);
