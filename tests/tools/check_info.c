@@ -1,8 +1,11 @@
 /* tcpq-info, the installed tool, run as a user runs it: --watch against ss(8)
-   on a listener another process owns, --check's exit status and fix, and
-   --json checked line by line by a strict JSON parser. */
+   on a listener another process owns, --check's exit status and fix, the
+   option defaults against /proc/sys, the what-if options against what the
+   kernel holds on a socket of the test's own, and --json checked line by
+   line by a strict JSON parser. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "../check_tcpq.h"
 
@@ -50,8 +54,11 @@ static int drain(int fd, char *buf, size_t cap, size_t *used, int *truncated)
 }
 
 /* Runs INFO_PROGRAM with args (NULL-terminated, at most 14), stdin from
-   /dev/null; collects stdout and stderr; at most RUN_TIMEOUT_MS. */
-static void run_info(const char *const args[], struct run_result *r)
+   /dev/null; collects stdout and stderr; at most RUN_TIMEOUT_MS. Returns 0,
+   or -1 with the reason in why when it could not be started. No ck_assert,
+   so that a child in a namespace can use it too. */
+static int run_program(const char *const args[], struct run_result *r,
+                       char *why, size_t cap)
 {
     char *argv[16];
     int out_pipe[2], err_pipe[2];
@@ -67,12 +74,25 @@ static void run_info(const char *const args[], struct run_result *r)
     for (i = 0; args[i] != NULL && i < 14; i++)
         argv[i + 1] = (char *)args[i];
     argv[i + 1] = NULL;
-    ck_assert_msg(access(INFO_PROGRAM, X_OK) == 0,
-                  INFO_PROGRAM " is not built: run make tools");
-    ck_assert_int_eq(pipe2(out_pipe, O_CLOEXEC), 0);
-    ck_assert_int_eq(pipe2(err_pipe, O_CLOEXEC), 0);
+    if (access(INFO_PROGRAM, X_OK) != 0) {
+        snprintf(why, cap, INFO_PROGRAM " is not built: run make tools");
+        return -1;
+    }
+    if (pipe2(out_pipe, O_CLOEXEC) != 0)
+        goto failed;
+    if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+        close(out_pipe[0]);
+        close(out_pipe[1]);
+        goto failed;
+    }
     pid = fork();
-    ck_assert_int_ge(pid, 0);
+    if (pid < 0) {
+        for (i = 0; i < 2; i++) {
+            close(out_pipe[i]);
+            close(err_pipe[i]);
+        }
+        goto failed;
+    }
     if (pid == 0) {
         int null_fd = open("/dev/null", O_RDONLY);
         if (null_fd >= 0)
@@ -113,6 +133,18 @@ static void run_info(const char *const args[], struct run_result *r)
         ;
     if (open_count == 0 && WIFEXITED(status))
         r->status = WEXITSTATUS(status);
+    return 0;
+failed:
+    snprintf(why, cap, "starting " INFO_PROGRAM ": %s", strerror(errno));
+    return -1;
+}
+
+/* run_program in a test: failing the test when it cannot start. */
+static void run_info(const char *const args[], struct run_result *r)
+{
+    char why[256];
+
+    ck_assert_msg(run_program(args, r, why, sizeof why) == 0, "%s", why);
 }
 
 /* ---- a listener owned by another process ------------------------------- */
@@ -404,6 +436,50 @@ static int has_line(const char *text, const char *wanted)
     return 0;
 }
 
+/* 1 when some line of text is `label`, blanks, then `value`: the whole
+   rest of the line, or (prefix set) its start, up to a blank. */
+static int has_row(const char *text, const char *label, const char *value,
+                   int prefix)
+{
+    const size_t label_length = strlen(label);
+    const size_t value_length = strlen(value);
+    const char *line = text;
+
+    while (*line != '\0') {
+        const char *start = line + strspn(line, " \t");
+        const char *end = strchr(line, '\n');
+        const char *rest;
+
+        if (end == NULL)
+            end = line + strlen(line);
+        rest = start + label_length;
+        if (rest < end && strncmp(start, label, label_length) == 0 &&
+            *rest == ' ') {
+            rest += strspn(rest, " ");
+            if ((size_t)(end - rest) >= value_length &&
+                strncmp(rest, value, value_length) == 0 &&
+                (rest + value_length == end ||
+                 (prefix && rest[value_length] == ' ')))
+                return 1;
+        }
+        line = *end == '\n' ? end + 1 : end;
+    }
+    return 0;
+}
+
+/* The first line of text, read as a file is: without its newline. */
+static int read_line(const char *path, char *out, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    int ok = f != NULL && fgets(out, (int)size, f) != NULL;
+
+    if (f != NULL)
+        fclose(f);
+    if (ok)
+        out[strcspn(out, "\n")] = '\0';
+    return ok ? 0 : -1;
+}
+
 /* /proc/net/netstat TcpExt ListenOverflows, read here, not by libtcpq. */
 static long long netstat_listen_overflows(void)
 {
@@ -659,11 +735,512 @@ START_TEST(check_exits_0_when_nothing_is_clamped)
 }
 END_TEST
 
+/* ---- the defaults of the per-socket options ----------------------------- */
+
+/* The option defaults the limits show, each a file of /proc/sys/net/ipv4. */
+static const char *const option_sysctls[] = {
+    "tcp_keepalive_time", "tcp_keepalive_intvl", "tcp_keepalive_probes",
+    "tcp_fastopen",       "tcp_notsent_lowat",
+};
+
+/* The limits as text and JSON show what /proc/sys holds for each option
+   default, where they say they read it; a figure past an int (the
+   default tcp_notsent_lowat, 4294967295) as n/a and -1. Returns 0, or 1
+   with why. */
+static int limits_match_proc_sys(char *why, size_t cap)
+{
+    static struct run_result text, json;
+    const char *const text_args[] = {NULL};
+    const char *const json_args[] = {"--json", NULL};
+    char path[96], member[160], expected[32], congestion[32];
+    long long shown;
+    size_t i;
+
+    if (run_program(text_args, &text, why, cap) != 0)
+        return 1;
+    if (run_program(json_args, &json, why, cap) != 0)
+        return 1;
+    TQ_REQUIRE(text.status == 0 && json.status == 0,
+               "exit status %d and %d, stderr: %s%s", text.status, json.status,
+               text.err, json.err);
+    for (i = 0; i < sizeof option_sysctls / sizeof option_sysctls[0]; i++) {
+        long long value;
+
+        snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", option_sysctls[i]);
+        TQ_REQUIRE(read_line(path, expected, sizeof expected) == 0 &&
+                       sscanf(expected, "%lld", &value) == 1,
+                   "cannot read %s", path);
+        if (value > INT_MAX)
+            value = -1;
+        TQ_REQUIRE(json_number_field(json.out, option_sysctls[i], &shown) ==
+                           0 &&
+                       shown == value,
+                   "%s: JSON shows %lld, %s holds %lld", option_sysctls[i],
+                   shown, path, value);
+        snprintf(member, sizeof member, "\"%s\":\"%s\"", option_sysctls[i],
+                 path);
+        TQ_REQUIRE(strstr(json.out, member) != NULL, "no source %s in:\n%s",
+                   member, json.out);
+        if (value < 0)
+            snprintf(expected, sizeof expected, "n/a");
+        else
+            snprintf(expected, sizeof expected, "%lld", value);
+        TQ_REQUIRE(has_row(text.out, option_sysctls[i], expected, 1),
+                   "no row '%s %s' in:\n%s", option_sysctls[i], expected,
+                   text.out);
+        TQ_REQUIRE(strstr(text.out, path) != NULL, "no source %s in:\n%s", path,
+                   text.out);
+    }
+    TQ_REQUIRE(read_line("/proc/sys/net/ipv4/tcp_congestion_control",
+                         congestion, sizeof congestion) == 0,
+               "cannot read tcp_congestion_control");
+    snprintf(member, sizeof member, "\"tcp_congestion_control\":\"%s\"",
+             congestion);
+    TQ_REQUIRE(strstr(json.out, member) != NULL, "no %s in:\n%s", member,
+               json.out);
+    TQ_REQUIRE(has_row(text.out, "tcp_congestion_control", congestion, 1),
+               "no row 'tcp_congestion_control %s' in:\n%s", congestion,
+               text.out);
+    return 0;
+}
+
+START_TEST(limits_show_the_option_defaults_proc_sys_holds)
+{
+    char why[512] = "";
+
+    ck_assert_msg(limits_match_proc_sys(why, sizeof why) == 0, "%s", why);
+}
+END_TEST
+
+/* Other figures, set in a network namespace of its own, so that no
+   constant can pass for the host's: the rows follow the kernel. */
+static int limits_follow_the_namespace(void *arg, char *why, size_t cap)
+{
+    static const struct {
+        const char *sysctl, *value;
+    } settings[] = {
+        {"tcp_keepalive_time", "1234"},  {"tcp_keepalive_intvl", "56"},
+        {"tcp_keepalive_probes", "7"},   {"tcp_fastopen", "515"}, /* 0x203 */
+        {"tcp_notsent_lowat", "131072"}, {"tcp_congestion_control", "reno"},
+    };
+    static struct run_result text;
+    const char *const no_args[] = {NULL};
+    char path[96];
+    size_t i;
+
+    (void)arg;
+    for (i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s",
+                 settings[i].sysctl);
+        TQ_REQUIRE(tq_write_file(path, settings[i].value) == 0, "cannot set %s",
+                   path);
+    }
+    if (limits_match_proc_sys(why, cap) != 0)
+        return 1;
+    if (run_program(no_args, &text, why, cap) != 0)
+        return 1;
+    /* and what the figures mean */
+    TQ_REQUIRE(has_row(text.out, "tcp_fastopen",
+                       "515 (client 0x1, server 0x2, server without cookie "
+                       "0x200)",
+                       1),
+               "tcp_fastopen's bits not named:\n%s", text.out);
+    TQ_REQUIRE(has_row(text.out, "tcp_notsent_lowat", "131072 (128 KiB)", 1),
+               "tcp_notsent_lowat not in bytes:\n%s", text.out);
+    TQ_REQUIRE(has_row(text.out, "tcp_keepalive_time",
+                       "1234 (s idle before the first probe)", 1),
+               "tcp_keepalive_time's meaning not said:\n%s", text.out);
+    return 0;
+}
+
+START_TEST(limits_follow_the_option_sysctls_of_a_namespace)
+{
+    tq_run_in_child(TQ_NS_NET, limits_follow_the_namespace, NULL);
+}
+END_TEST
+
+/* ---- what-if options ------------------------------------------------------
+ */
+
+/* What the kernel holds when a listener on loopback is given this TCP
+   option: the independent witness of what the tool shows. -1 on failure. */
+static int kernel_holds(int name, int value)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin;
+    int held = -1;
+
+    if (fd < 0)
+        return -1;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
+        listen(fd, 8) == 0 &&
+        setsockopt(fd, IPPROTO_TCP, name, &value, sizeof value) == 0)
+        held = tq_getsockopt_int(fd, IPPROTO_TCP, name);
+    close(fd);
+    return held;
+}
+
+/* The "request" object of a --json run's output, a line of its own and
+   valid JSON, copied out; NULL when there is none. */
+static const char *request_object(const char *out)
+{
+    static char line[8192];
+    const char *at = strstr(out, "{\"type\":\"request\"");
+    size_t length;
+
+    if (at == NULL)
+        return NULL;
+    length = strcspn(at, "\n");
+    if (length >= sizeof line)
+        return NULL;
+    memcpy(line, at, length);
+    line[length] = '\0';
+    return json_object_line(line) ? line : NULL;
+}
+
+START_TEST(keepalive_30_5_4_is_read_back_as_the_kernel_holds_it)
+{
+    struct run_result r;
+    const char *args[] = {"--keepalive", "30:5:4", NULL};
+    const char *json_args[] = {"--json", "--keepalive", "30:5:4", NULL};
+    const struct {
+        const char *label, *member;
+        int name, value;
+        const char *unit;
+    } parts[] = {
+        {"keepalive idle", "keepalive_idle_s", TCP_KEEPIDLE, 30, " s"},
+        {"keepalive interval", "keepalive_intvl_s", TCP_KEEPINTVL, 5, " s"},
+        {"keepalive probes", "keepalive_cnt", TCP_KEEPCNT, 4, ""},
+    };
+    const char *request;
+    char row[64];
+    long long shown;
+    size_t i;
+
+    run_info(args, &r);
+    ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+    for (i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        int held = kernel_holds(parts[i].name, parts[i].value);
+
+        ck_assert_int_eq(held, parts[i].value);
+        snprintf(row, sizeof row, "requested %d%s, held %d%s", parts[i].value,
+                 parts[i].unit, held, parts[i].unit);
+        ck_assert_msg(has_row(r.out, parts[i].label, row, 0),
+                      "no row '%s %s' in:\n%s", parts[i].label, row, r.out);
+    }
+    ck_assert_msg(has_row(r.out, "warnings", "none", 0), "warnings in:\n%s",
+                  r.out);
+    run_info(json_args, &r);
+    ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+    request = request_object(r.out);
+    ck_assert_msg(request != NULL, "no request object in:\n%s", r.out);
+    for (i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        ck_assert_int_eq(json_number_field(request, parts[i].member, &shown),
+                         0);
+        ck_assert_int_eq(shown, parts[i].value);
+    }
+    /* what was not asked for is not measured */
+    ck_assert_int_eq(json_number_field(request, "user_timeout_ms", &shown), 0);
+    ck_assert_int_eq(shown, -1);
+    ck_assert_ptr_nonnull(strstr(request, "\"congestion\":\"\""));
+}
+END_TEST
+
+START_TEST(user_timeout_and_notsent_lowat_are_read_back)
+{
+    struct run_result r;
+    const char *args[] = {"--user-timeout", "1500", "--notsent-lowat", "16k",
+                          NULL};
+    char row[96];
+    int timeout = kernel_holds(TCP_USER_TIMEOUT, 1500);
+    int lowat = kernel_holds(TCP_NOTSENT_LOWAT, 16384);
+
+    run_info(args, &r);
+    ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+    snprintf(row, sizeof row, "requested 1500 ms, held %d ms", timeout);
+    ck_assert_msg(has_row(r.out, "user timeout", row, 0), "no '%s' in:\n%s",
+                  row, r.out);
+    ck_assert_int_eq(lowat, 16384);
+    ck_assert_msg(has_row(r.out, "notsent lowat",
+                          "requested 16384 (16 KiB), held 16384 (16 KiB)", 0),
+                  "no notsent lowat row in:\n%s", r.out);
+}
+END_TEST
+
+/* 5 s is held as the kernel's next retransmission step: shown as held,
+   warned, and under --check noted but not counted (no command changes
+   it). */
+START_TEST(defer_accept_is_shown_as_held_with_the_rounded_warning)
+{
+    struct run_result r;
+    const char *args[] = {"--defer-accept", "5", "--check", NULL};
+    const char *json_args[] = {"--json", "--defer-accept", "5", "--check",
+                               NULL};
+    const int held = kernel_holds(TCP_DEFER_ACCEPT, 5);
+    const char *request;
+    char row[64];
+    long long shown;
+
+    ck_assert_msg(held > 5, "the kernel holds 5 s as %d: nothing to round",
+                  held);
+    run_info(args, &r);
+    ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+    snprintf(row, sizeof row, "requested 5 s, held %d s", held);
+    ck_assert_msg(has_row(r.out, "defer accept", row, 0), "no '%s' in:\n%s",
+                  row, r.out);
+    ck_assert_msg(has_row(r.out, "warnings", "TCPQ_WARN_ROUNDED", 0),
+                  "no ROUNDED warning in:\n%s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "Check: nothing would be clamped"));
+    snprintf(row, sizeof row, "not counted: defer accept 5 s is held as %d s",
+             held);
+    ck_assert_msg(strstr(r.out, row) != NULL, "no '%s' in:\n%s", row, r.out);
+
+    run_info(json_args, &r);
+    ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+    request = request_object(r.out);
+    ck_assert_msg(request != NULL, "no request object in:\n%s", r.out);
+    ck_assert_int_eq(json_number_field(request, "defer_accept_s", &shown), 0);
+    ck_assert_int_eq(shown, held);
+    ck_assert_ptr_nonnull(
+        strstr(request, "\"warnings\":[\"TCPQ_WARN_ROUNDED\"]"));
+    ck_assert_ptr_nonnull(
+        strstr(request, "\"fixes\":{\"TCPQ_WARN_ROUNDED\":\"\"}"));
+    ck_assert_ptr_nonnull(strstr(request, "\"clamped\":false,\"clamps\":[]"));
+}
+END_TEST
+
+START_TEST(congestion_reno_is_granted)
+{
+    struct run_result r;
+    const char *args[] = {"--congestion", "reno", NULL};
+    const char *json_args[] = {"--json", "--congestion", "reno", NULL};
+    const char *request;
+
+    run_info(args, &r);
+    ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+    ck_assert_msg(
+        has_row(r.out, "congestion control", "requested reno, granted reno", 0),
+        "no congestion row in:\n%s", r.out);
+    run_info(json_args, &r);
+    ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+    request = request_object(r.out);
+    ck_assert_msg(request != NULL, "no request object in:\n%s", r.out);
+    ck_assert_ptr_nonnull(strstr(request, "\"congestion\":\"reno\""));
+}
+END_TEST
+
+/* A name the kernel lacks: the library refuses it, and its message, with
+   the allowed list, is what the tool says; nothing but JSON on stdout. */
+START_TEST(an_unknown_congestion_exits_1_with_the_allowed_list)
+{
+    struct run_result r;
+    const char *args[] = {"--congestion", "nosuchcc", NULL};
+    const char *json_args[] = {"--json", "--congestion", "nosuchcc", "--check",
+                               NULL};
+    char allowed[256], quoted[272], *lines[8];
+
+    ck_assert_int_eq(
+        read_line("/proc/sys/net/ipv4/tcp_allowed_congestion_control", allowed,
+                  sizeof allowed),
+        0);
+    snprintf(quoted, sizeof quoted, "\"%s\"", allowed);
+    run_info(args, &r);
+    ck_assert_msg(r.status == 1, "exit status %d, stderr: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "nosuchcc") != NULL &&
+                      strstr(r.err, quoted) != NULL,
+                  "stderr does not name the allowed %s: '%s'", quoted, r.err);
+    ck_assert_ptr_null(strstr(r.out, "Your request"));
+    run_info(json_args, &r);
+    ck_assert_msg(r.status == 1, "exit status %d, stderr: %s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.err, quoted));
+    ck_assert_int_eq(split_lines(r.out, lines, 8), 1); /* the limits alone */
+    ck_assert(json_object_line(lines[0]));
+}
+END_TEST
+
+/* Past the kernel's maximum (32767 s): the library's refusal, exit 1. */
+START_TEST(a_keepalive_past_the_kernel_maximum_exits_1_with_the_reason)
+{
+    struct run_result r;
+    const char *args[] = {"--keepalive", "40000:5:4", NULL};
+
+    run_info(args, &r);
+    ck_assert_msg(r.status == 1, "exit status %d, stderr: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "keepalive_idle_s 40000") != NULL &&
+                      strstr(r.err, "32767") != NULL,
+                  "stderr does not say why: '%s'", r.err);
+}
+END_TEST
+
+/* In a network namespace, each way of net.ipv4.tcp_fastopen: without the
+   server bit the queue is held but refused data, which --check counts,
+   with the fix on a line of its own; with it, nothing to say. */
+static int fastopen_both_ways(void *arg, char *why, size_t cap)
+{
+    static struct run_result r;
+    const char *const args[] = {"--fastopen", "16", "--check", NULL};
+    const char *const json_args[] = {"--json", "--fastopen", "16", "--check",
+                                     NULL};
+    const char *fix = "sysctl -w net.ipv4.tcp_fastopen=3";
+
+    (void)arg;
+    TQ_REQUIRE(tq_write_file("/proc/sys/net/ipv4/tcp_fastopen", "1") == 0,
+               "cannot set tcp_fastopen");
+    if (run_program(args, &r, why, cap) != 0)
+        return 1;
+    TQ_REQUIRE(r.status == 3, "server bit off: exit status %d, stderr: %s",
+               r.status, r.err);
+    TQ_REQUIRE(has_row(r.out, "fast open queue", "requested 16, held 16", 0),
+               "no fast open row in:\n%s", r.out);
+    TQ_REQUIRE(has_row(r.out, "warnings",
+                       "TCPQ_WARN_FASTOPEN_OFF; fix: sysctl -w "
+                       "net.ipv4.tcp_fastopen=3",
+                       0),
+               "no warning with its fix in:\n%s", r.out);
+    TQ_REQUIRE(has_line(r.out, fix), "no line '%s' in:\n%s", fix, r.out);
+    if (run_program(json_args, &r, why, cap) != 0)
+        return 1;
+    TQ_REQUIRE(r.status == 3, "--json: exit status %d", r.status);
+    TQ_REQUIRE(strstr(r.out, "\"fastopen_qlen\":16") != NULL &&
+                   strstr(r.out, "\"clamped\":true") != NULL &&
+                   strstr(r.out, "\"fix\":\"sysctl -w "
+                                 "net.ipv4.tcp_fastopen=3\"") != NULL &&
+                   strstr(r.out, "\"TCPQ_WARN_FASTOPEN_OFF\":\"sysctl -w "
+                                 "net.ipv4.tcp_fastopen=3\"") != NULL,
+               "the JSON lacks the refusal or its fix:\n%s", r.out);
+
+    TQ_REQUIRE(tq_write_file("/proc/sys/net/ipv4/tcp_fastopen", "3") == 0,
+               "cannot set tcp_fastopen");
+    if (run_program(args, &r, why, cap) != 0)
+        return 1;
+    TQ_REQUIRE(r.status == 0, "server bit on: exit status %d, stderr: %s",
+               r.status, r.err);
+    TQ_REQUIRE(has_row(r.out, "fast open queue", "requested 16, held 16", 0) &&
+                   has_row(r.out, "warnings", "none", 0) &&
+                   strstr(r.out, "tcp_fastopen=3") == NULL,
+               "server bit on, yet:\n%s", r.out);
+    return 0;
+}
+
+START_TEST(fastopen_without_the_server_bit_is_a_finding_with_its_fix)
+{
+    tq_run_in_child(TQ_NS_NET, fastopen_both_ways, NULL);
+}
+END_TEST
+
+/* The same on this host, as it is set. */
+START_TEST(fastopen_16_on_this_host)
+{
+    struct run_result r;
+    const char *args[] = {"--fastopen", "16", "--check", NULL};
+    long fastopen = tq_read_long("/proc/sys/net/ipv4/tcp_fastopen");
+    char row[64];
+
+    ck_assert_int_ge(fastopen, 0);
+    run_info(args, &r);
+    snprintf(row, sizeof row, "requested 16, held %d",
+             kernel_holds(TCP_FASTOPEN, 16));
+    ck_assert_msg(has_row(r.out, "fast open queue", row, 0), "no '%s' in:\n%s",
+                  row, r.out);
+    if (fastopen & 0x2) {
+        ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status,
+                      r.err);
+        ck_assert_ptr_null(strstr(r.out, "TCPQ_WARN_FASTOPEN_OFF"));
+        return;
+    }
+    ck_assert_msg(r.status == 3, "exit status %d, stderr: %s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "TCPQ_WARN_FASTOPEN_OFF"));
+    ck_assert_msg(has_line(r.out, "sysctl -w net.ipv4.tcp_fastopen=3"),
+                  "no line that is just the fix in:\n%s", r.out);
+}
+END_TEST
+
+/* Malformed values: a usage error (exit 2) naming the option and value,
+   nothing on stdout. */
+struct malformed_case {
+    const char *option, *value;
+};
+
+static const struct malformed_case malformed_cases[] = {
+    {"--keepalive", "30:5"},       {"--keepalive", "30:5:4:1"},
+    {"--keepalive", "0:5:4"},      {"--keepalive", "30:0:4"},
+    {"--keepalive", "30:5:0"},     {"--keepalive", "30::4"},
+    {"--keepalive", ":5:4"},       {"--keepalive", "30:5:"},
+    {"--keepalive", "30:-5:4"},    {"--keepalive", "a:b:c"},
+    {"--keepalive", "30:5:4x"},    {"--keepalive", " 30:5:4"},
+    {"--keepalive", "30k:5:4"},    {"--keepalive", "3000000000:5:4"},
+    {"--keepalive", ""},           {"--user-timeout", "0"},
+    {"--user-timeout", "-1"},      {"--user-timeout", "1.5"},
+    {"--user-timeout", "10k"},     {"--user-timeout", ""},
+    {"--defer-accept", "0"},       {"--defer-accept", "5s"},
+    {"--defer-accept", "+5"},      {"--fastopen", "0"},
+    {"--fastopen", "x"},           {"--fastopen", "16 "},
+    {"--notsent-lowat", "0"},      {"--notsent-lowat", "-1"},
+    {"--notsent-lowat", "1q"},     {"--notsent-lowat", "2g"},
+    {"--notsent-lowat", "0k"},     {"--congestion", ""},
+    {"--congestion", "has space"}, {"--congestion", "sixteen_chars_xy"},
+    {"--congestion", "re/no"},     {"--congestion", "bbr\n"},
+};
+
+START_TEST(malformed_option_values_are_usage_errors)
+{
+    const struct malformed_case *c = &malformed_cases[_i];
+    const char *args[] = {c->option, c->value, NULL};
+    struct run_result r;
+    char said[128];
+
+    run_info(args, &r);
+    ck_assert_msg(r.status == 2, "%s '%s': exit status %d, stderr: %s",
+                  c->option, c->value, r.status, r.err);
+    snprintf(said, sizeof said, "invalid %s value '%s': ", c->option, c->value);
+    ck_assert_msg(strstr(r.err, said) != NULL, "%s '%s': stderr '%s'",
+                  c->option, c->value, r.err);
+    ck_assert_ptr_nonnull(strstr(r.err, "Try 'tcpq-info --help'"));
+    ck_assert_str_eq(r.out, "");
+}
+END_TEST
+
+/* Each request option in --help and in the man page. */
+START_TEST(help_and_man_page_list_every_request_option)
+{
+    static const char *const options[] = {
+        "--keepalive IDLE:INTVL:CNT", "--user-timeout MS",
+        "--defer-accept S",           "--fastopen QLEN",
+        "--notsent-lowat N",          "--congestion NAME",
+    };
+    static const char *const man_options[] = {
+        "\\-\\-keepalive", "\\-\\-user\\-timeout",  "\\-\\-defer\\-accept",
+        "\\-\\-fastopen",  "\\-\\-notsent\\-lowat", "\\-\\-congestion",
+    };
+    const char *args[] = {"--help", NULL};
+    static char man[32768];
+    struct run_result r;
+    FILE *f = fopen("man/man1/tcpq-info.1", "r");
+    size_t n, i;
+
+    ck_assert_ptr_nonnull(f);
+    n = fread(man, 1, sizeof man - 1, f);
+    fclose(f);
+    man[n] = '\0';
+    run_info(args, &r);
+    ck_assert_int_eq(r.status, 0);
+    for (i = 0; i < sizeof options / sizeof options[0]; i++) {
+        ck_assert_msg(strstr(r.out, options[i]) != NULL, "--help lacks %s",
+                      options[i]);
+        ck_assert_msg(strstr(man, man_options[i]) != NULL,
+                      "the man page lacks %s", man_options[i]);
+    }
+}
+END_TEST
+
 /* ---- --json in every mode ------------------------------------------------ */
 
 struct json_case {
     const char *name;
-    const char *args[10]; /* "PORT": the listener child's port */
+    const char *args[16]; /* "PORT": the listener child's port */
     int lines;            /* objects expected */
     const char *first_type;
 };
@@ -672,6 +1249,12 @@ static const struct json_case json_cases[] = {
     {"limits", {"--json", NULL}, 7, "limits"},
     {"request",
      {"--json", "--backlog", "100000", "--rcvbuf", "64M", NULL},
+     2,
+     "limits"},
+    {"options",
+     {"--json", "--keepalive", "30:5:4", "--user-timeout", "1500",
+      "--defer-accept", "5", "--fastopen", "16", "--notsent-lowat", "16k",
+      "--congestion", "reno", NULL},
      2,
      "limits"},
     {"watch",
@@ -686,10 +1269,10 @@ START_TEST(json_output_is_one_valid_object_per_line)
     struct listener_child lc;
     struct run_result r;
     char port[16], type[64], *lines[64];
-    const char *args[10];
+    const char *args[16];
     int i, count, uses_port = 0, python = have_python3();
 
-    for (i = 0; i < 10; i++) {
+    for (i = 0; i < 16; i++) {
         args[i] = c->args[i];
         if (args[i] != NULL && strcmp(args[i], "PORT") == 0) {
             args[i] = port;
@@ -767,7 +1350,9 @@ Suite *info_suite(void)
     Suite *s = suite_create("info");
     TCase *check = tcase_create("check");
     TCase *json = tcase_create("json");
-    TCase *watch;
+    TCase *defaults = tcase_create("defaults");
+    TCase *options = tcase_create("options");
+    TCase *watch, *namespaced;
 
     watch = tq_tcase_if(s, "watch", tq_caps.have_ss, 2,
                         "ss (iproute2) is needed to measure the queue: make "
@@ -790,6 +1375,40 @@ Suite *info_suite(void)
     tcase_add_test(check, check_never_advises_past_the_hard_buffer_cap);
     tcase_add_test(check, check_gives_every_fix_when_the_message_is_cut);
     suite_add_tcase(s, check);
+
+    tcase_set_timeout(defaults, 60);
+    tcase_add_test(defaults, limits_show_the_option_defaults_proc_sys_holds);
+    suite_add_tcase(s, defaults);
+    namespaced = tq_tcase_if(s, "netns", tq_caps.netns, 2,
+                             "a network namespace of its own is needed to "
+                             "set the sysctls");
+    if (namespaced != NULL) {
+        tcase_set_timeout(namespaced, 60);
+        tcase_add_test(namespaced,
+                       limits_follow_the_option_sysctls_of_a_namespace);
+    }
+
+    tcase_set_timeout(options, 60);
+    tcase_add_test(options,
+                   keepalive_30_5_4_is_read_back_as_the_kernel_holds_it);
+    tcase_add_test(options, user_timeout_and_notsent_lowat_are_read_back);
+    tcase_add_test(options,
+                   defer_accept_is_shown_as_held_with_the_rounded_warning);
+    tcase_add_test(options, congestion_reno_is_granted);
+    tcase_add_test(options,
+                   an_unknown_congestion_exits_1_with_the_allowed_list);
+    tcase_add_test(options,
+                   a_keepalive_past_the_kernel_maximum_exits_1_with_the_reason);
+    tcase_add_test(options, fastopen_16_on_this_host);
+    tcase_add_loop_test(
+        options, malformed_option_values_are_usage_errors, 0,
+        (int)(sizeof malformed_cases / sizeof malformed_cases[0]));
+    tcase_add_test(options, help_and_man_page_list_every_request_option);
+    suite_add_tcase(s, options);
+    if (namespaced != NULL)
+        tcase_add_test(
+            namespaced,
+            fastopen_without_the_server_bit_is_a_finding_with_its_fix);
 
     tcase_set_timeout(json, 60);
     tcase_add_loop_test(json, json_output_is_one_valid_object_per_line, 0,

@@ -14,12 +14,13 @@ enum limit_kind {
 };
 
 struct limit_row {
-    const char *key;    /* the JSON member, and the text's label */
-    const char *label;  /* the text's label where it is not the key */
-    const char *word;   /* LIMIT_WORD */
-    const int *triple;  /* LIMIT_TRIPLE */
-    const char *means;  /* what the value means, after it in the text */
-    const char *source; /* where it was read; NULL: not said */
+    const char *heading; /* the text: a heading line before this row */
+    const char *key;     /* the JSON member, and the text's label */
+    const char *label;   /* the text's label where it is not the key */
+    const char *word;    /* LIMIT_WORD */
+    const int *triple;   /* LIMIT_TRIPLE */
+    const char *means;   /* what the value means, after it in the text */
+    const char *source;  /* where it was read; NULL: not said */
     enum limit_kind kind;
     int value; /* LIMIT_FLAG, LIMIT_COUNT, LIMIT_BYTES */
 };
@@ -42,6 +43,60 @@ static const char *meaning_of(const struct meaning *meanings, int value)
             return meanings->text;
     }
     return NULL;
+}
+
+/* What a figure means, said only where it was read. */
+static const char *when_known(int value, const char *means)
+{
+    return value >= 0 ? means : NULL;
+}
+
+/* The bits of Linux's tcp_fastopen, each with what it turns on. */
+static const struct meaning fastopen_bits[] = {
+    {0x1, "client 0x1"},
+    {0x2, "server 0x2"},
+    {0x4, "client without cookie 0x4"},
+    {0x200, "server without cookie 0x200"},
+    {0x400, "server on every listener 0x400"},
+    {0, NULL}};
+
+/* Which Fast Open bits are set, in out (size bytes): "client 0x1, server
+   0x2", "off", and any bit not known here as "other 0x...". NULL where
+   the figure was not read or is not Linux's. */
+static const char *fastopen_means(const struct tcpq_limits *limits, char *out,
+                                  size_t size)
+{
+    const struct meaning *bit;
+    unsigned rest;
+    size_t used = 0;
+
+    if (limits->fastopen < 0 || strcmp(limits->os, "linux") != 0)
+        return NULL;
+    if (limits->fastopen == 0)
+        return "off";
+    rest = (unsigned)limits->fastopen;
+    out[0] = '\0';
+    for (bit = fastopen_bits; bit->text != NULL; bit++) {
+        if (!(rest & (unsigned)bit->value) || used >= size)
+            continue;
+        rest &= ~(unsigned)bit->value;
+        used += (size_t)snprintf(out + used, size - used, "%s%s",
+                                 used > 0 ? ", " : "", bit->text);
+    }
+    if (rest != 0 && used < size)
+        snprintf(out + used, size - used, "%sother 0x%x", used > 0 ? ", " : "",
+                 rest);
+    return out;
+}
+
+/* tcp_notsent_lowat: the kernel's default, 4294967295 (no limit), is past
+   what an int holds, so libtcpq cannot read it and gives -1. */
+static const char *notsent_lowat_means(const struct tcpq_limits *limits)
+{
+    if (limits->notsent_lowat >= 0 || strcmp(limits->os, "linux") != 0)
+        return NULL;
+    return "unreadable, or past INT_MAX, as is the default 4294967295: no "
+           "limit";
 }
 
 /* The queue model as a word (JSON) and what it means (text). */
@@ -93,14 +148,17 @@ static const char *somaxconn_source(const struct tcpq_limits *limits)
 static void print_row_text(const struct limit_row *row)
 {
     const char *label;
-    char value[96];
+    char value[192];
     size_t used;
 
+    if (row->heading != NULL)
+        printf("\n%s\n", row->heading);
     if (row->kind == LIMIT_FLAG)
         return;
     switch (row->kind) {
-    case LIMIT_WORD:
-        snprintf(value, sizeof value, "%s", row->word);
+    case LIMIT_WORD: /* "": not known */
+        snprintf(value, sizeof value, "%s",
+                 row->word[0] != '\0' ? row->word : "n/a");
         break;
     case LIMIT_BYTES:
         format_bytes(value, sizeof value, row->value);
@@ -168,6 +226,7 @@ void print_limits(const struct tcpq_limits *limits, int json)
 {
     const struct queue_model_text *model =
         queue_model_text(limits->queue_model);
+    char fastopen[192];
     const struct limit_row rows[] = {
         {.key = "os", .kind = LIMIT_WORD, .word = limits->os},
         {.key = "queue_model",
@@ -225,6 +284,43 @@ void print_limits(const struct tcpq_limits *limits, int json)
          .kind = LIMIT_TRIPLE,
          .triple = limits->tcp_wmem,
          .source = linux_source(limits, "/proc/sys/net/ipv4/tcp_wmem")},
+        {.heading = "Defaults of the per-socket options",
+         .key = "tcp_keepalive_time",
+         .kind = LIMIT_COUNT,
+         .value = limits->keepalive_time_s,
+         .means = when_known(limits->keepalive_time_s,
+                             "s idle before the first probe"),
+         .source =
+             linux_source(limits, "/proc/sys/net/ipv4/tcp_keepalive_time")},
+        {.key = "tcp_keepalive_intvl",
+         .kind = LIMIT_COUNT,
+         .value = limits->keepalive_intvl_s,
+         .means = when_known(limits->keepalive_intvl_s, "s between probes"),
+         .source =
+             linux_source(limits, "/proc/sys/net/ipv4/tcp_keepalive_intvl")},
+        {.key = "tcp_keepalive_probes",
+         .kind = LIMIT_COUNT,
+         .value = limits->keepalive_probes,
+         .means = when_known(limits->keepalive_probes,
+                             "unanswered probes before failing"),
+         .source =
+             linux_source(limits, "/proc/sys/net/ipv4/tcp_keepalive_probes")},
+        {.key = "tcp_fastopen",
+         .kind = LIMIT_COUNT,
+         .value = limits->fastopen,
+         .means = fastopen_means(limits, fastopen, sizeof fastopen),
+         .source = linux_source(limits, "/proc/sys/net/ipv4/tcp_fastopen")},
+        {.key = "tcp_notsent_lowat",
+         .kind = LIMIT_BYTES,
+         .value = limits->notsent_lowat,
+         .means = notsent_lowat_means(limits),
+         .source =
+             linux_source(limits, "/proc/sys/net/ipv4/tcp_notsent_lowat")},
+        {.key = "tcp_congestion_control",
+         .kind = LIMIT_WORD,
+         .word = limits->congestion,
+         .source =
+             linux_source(limits, "/proc/sys/net/ipv4/tcp_congestion_control")},
     };
     const size_t count = sizeof rows / sizeof rows[0];
     size_t i;

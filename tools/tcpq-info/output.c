@@ -1,9 +1,25 @@
-/* Output helpers: numbers, byte sizes, addresses and JSON strings. */
+/* Output helpers: failures, numbers, byte sizes, addresses and JSON strings. */
 #include "tcpq_info.h"
 
+#include <errno.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+void print_failure(const struct tcpq_report *report, const char *format, ...)
+{
+    const int saved_errno = errno;
+    char what[128];
+    va_list args;
+
+    va_start(args, format);
+    vsnprintf(what, sizeof what, format, args);
+    va_end(args);
+    fprintf(stderr, PROGRAM_NAME ": %s: %s\n", what,
+            report->message[0] != '\0' ? report->message
+                                       : strerror(saved_errno));
+}
 
 const char *format_int(char *out, size_t size, int value)
 {
@@ -125,21 +141,4 @@ void print_json_string(FILE *stream, const char *text)
         cursor++;
     }
     putc('"', stream);
-}
-
-void print_json_warnings(unsigned warnings)
-{
-    const char *separator = "";
-    char label[48];
-    unsigned bit;
-
-    printf(",\"warnings\":[");
-    for (bit = 1; bit != 0; bit <<= 1) {
-        if (!(warnings & bit))
-            continue;
-        printf("%s", separator);
-        print_json_string(stdout, warning_label(label, sizeof label, bit));
-        separator = ",";
-    }
-    printf("]");
 }

@@ -11,8 +11,12 @@
 #define PROGRAM_NAME "tcpq-info"
 
 /* Exit statuses beyond EXIT_SUCCESS and EXIT_FAILURE. */
-#define EXIT_USAGE 2   /* the command line is wrong */
-#define EXIT_CLAMPED 3 /* --check: the OS would clamp the request */
+#define EXIT_USAGE 2 /* the command line is wrong */
+/* --check: the OS would clamp or refuse part of the request */
+#define EXIT_CLAMPED 3
+
+/* --watch's --interval when none is given. */
+#define WATCH_DEFAULT_INTERVAL_MS 1000
 
 #define KIB 1024
 #define MIB (1024 * 1024)
@@ -22,20 +26,106 @@
 #define LOOPBACK_HOST "127.0.0.1"
 #define EPHEMERAL_PORT "0"
 
+/* ---- usage.c: --help ---------------------------------------------------- */
+
+void print_usage(FILE *stream);
+
+/* ---- args.c: option values; a malformed one is a usage error ------------- */
+
+/* "Try 'tcpq-info --help'...", the hint after every usage error. */
+void print_help_hint(void);
+
+/* "tcpq-info: WHAT" and the hint on stderr, then exit with EXIT_USAGE. */
+void usage_error(const char *what);
+
+/* A non-negative decimal number, with an optional k/m/g suffix (powers of
+   1024) when allow_suffix is set; anything else, a usage error naming the
+   option. */
+int parse_option_value(const char *option_name, const char *text,
+                       int allow_suffix);
+
+/* Like parse_option_value, and at least 1. */
+int parse_positive_value(const char *option_name, const char *text,
+                         int allow_suffix);
+
+/* A count or a time: parse_positive_value without a suffix. */
+int parse_positive_option(const char *option_name, const char *text);
+
+/* --keepalive IDLE:INTVL:CNT: three plain numbers joined by ':', each at
+   least 1, into the options' keepalive_idle_s, keepalive_intvl_s and
+   keepalive_cnt. */
+void parse_keepalive_option(const char *text, struct tcpq_options *options);
+
+/* --congestion NAME: 1 to 15 letters, digits, '_' or '-', as the kernel's
+   names are; returns text. Whether this kernel has it is the library's
+   to say. */
+const char *parse_congestion_option(const char *text);
+
+/* A TCP port as a number, 1 to 65535 (never a service name). */
+int parse_port_option(const char *option_name, const char *text);
+
 /* ---- limits.c: the limits table ------------------------------------------ */
 
 /* This host's limits as a table (json 0) or one "limits" object (json 1). */
 void print_limits(const struct tcpq_limits *limits, int json);
 
-/* ---- request.c: what requests become, and --check ------------------------ */
+/* ---- findings.c: fixes, clamps, and a report as JSON --------------------- */
+
+/* The command that lifts the cause of one warning the report carries,
+   from tcpq_warning_fix, in fix (size bytes; "" where none does). Returns
+   0, or -1 after printing a failure. */
+int warning_fix(const struct tcpq_report *report, unsigned warning, char *fix,
+                size_t size);
+
+/* One warning the report carries: its name and the command that lifts
+   its cause ("" where none does). */
+struct warning {
+    char name[48];
+    char fix[160];
+};
+
+/* one per bit of report.warnings */
+#define MAX_WARNINGS 32
+
+/* Every warning the report carries, lowest bit first, with its fix, in
+   warnings[]. Returns how many, or -1 after printing a failure. */
+int collect_warnings(const struct tcpq_report *report,
+                     struct warning warnings[MAX_WARNINGS]);
+
+/* One part of the request the OS clamped or refused, from the report's
+   own figures ("backlog 100000 clamped to 4096"; a Fast Open queue with
+   the host's server bit off), and the command that lifts it ("" where
+   none is known). These are what --check counts. */
+struct clamp {
+    char what[128];
+    char fix[160];
+};
+
+/* backlog, rcvbuf, sndbuf and Fast Open */
+#define MAX_CLAMPS 4
+
+/* Every clamp the report carries, with its fix, in clamps[]. Returns how
+   many, or -1 after printing a failure. */
+int collect_clamps(const struct tcpq_report *report,
+                   struct clamp clamps[MAX_CLAMPS]);
+
+/* A report as one object of this type on one line: every field, the
+   warnings by name, each with its fix, and each clamp with its fix.
+   Returns 0, or -1 after printing a failure. */
+int print_report_json(const char *type, const struct tcpq_report *report);
+
+/* ---- request.c: what typical requests become ----------------------------- */
 
 /* The typical requests, each on a real socket. Returns 0, or -1 after
    printing a failure. */
 int show_typical_requests(int json);
 
+/* ---- custom.c: the request given, and --check ---------------------------- */
+
 /* Exactly the request given, on one listener on loopback; with check, each
    clamp and the command that lifts it. Returns 0, or -1 after printing the
-   failure; *clamped is set when the OS clamped any part of it. */
+   failure; *clamped is set when the OS clamped or refused any part of
+   it. */
 int show_custom_request(const struct tcpq_options *options, int check, int json,
                         int *clamped);
 
@@ -84,6 +174,11 @@ void listener_source_close(struct listener_source *source);
 
 /* ---- output.c: formatting helpers ---------------------------------------- */
 
+/* Says why a library call failed: "tcpq-info: WHAT: REASON" on stderr, the
+   reason from the report's message, which names the step, or from errno
+   when the message is empty. Call it before anything can change errno. */
+void print_failure(const struct tcpq_report *report, const char *format, ...);
+
 /* Each writes into out (size bytes) and returns out. */
 const char *format_int(char *out, size_t size, int value); /* "n/a" if < 0 */
 const char *format_bytes(char *out, size_t size, int bytes);
@@ -100,8 +195,5 @@ const char *warning_label(char *out, size_t size, unsigned bit);
 
 /* text as a JSON string, quotes included, valid whatever text holds. */
 void print_json_string(FILE *stream, const char *text);
-
-/* ,"warnings":["NAME",...] for every bit set in warnings. */
-void print_json_warnings(unsigned warnings);
 
 #endif /* TCPQ_INFO_H */
