@@ -174,6 +174,38 @@ $(OUT)tools/tcpq-info/tcpq-info: $(TOOL_SRCS) tools/tcpq-info/tcpq_info.h includ
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(TOOL_SRCS) -o $@ $(LIB_A) $(LDLIBS)
 
+# tcpq-run and its preload library (Linux: LD_PRELOAD and ELF). The
+# library carries libtcpq inside it (the PIC objects) and exports nothing
+# but listen(); tcpq-run names where make install puts it, so both are
+# remade when that directory changes.
+RUN_SRCS := tools/tcpq-run/run.c tools/tcpq-run/elf.c tools/tcpq-run/settings.c
+PRELOAD_SRCS := tools/tcpq-run/preload.c tools/tcpq-run/settings.c
+PRELOADDIR ?= $(LIBDIR)/tcpq
+RUN_BIN := $(OUT)tools/tcpq-run/tcpq-run
+PRELOAD_SO := $(OUT)lib/libtcpq-preload.so
+ifeq ($(UNAME_S),Linux)
+  TOOLS += $(RUN_BIN) $(PRELOAD_SO)
+tools: $(RUN_BIN) $(PRELOAD_SO)
+endif
+
+$(OBJDIR)/tcpq_run_paths.h: FORCE
+	@mkdir -p $(@D)
+	$(Q)echo '#define TCPQ_RUN_PRELOAD_PATH "$(PRELOADDIR)/libtcpq-preload.so"' > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(RUN_BIN): $(RUN_SRCS) tools/tcpq-run/tcpq_run.h include/tcpq.h $(OBJDIR)/tcpq_run_paths.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) \
+	    -include $(OBJDIR)/tcpq_run_paths.h $(RUN_SRCS) -o $@ $(LIB_A) $(LDLIBS)
+
+$(PRELOAD_SO): $(PRELOAD_SRCS) tools/tcpq-run/tcpq_run.h tools/tcpq-run/preload.map $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(say) LD $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(LIB_CFLAGS) -shared $(LDFLAGS) \
+	    -Wl,--version-script=tools/tcpq-run/preload.map -Wl,-z,relro,-z,now \
+	    $(PRELOAD_SRCS) $(LIB_OBJS) -o $@ -ldl $(LDLIBS)
+
 # The main job: this host's limits and what typical requests become.
 demo: all
 	@./tools/tcpq-info/tcpq-info
@@ -188,7 +220,13 @@ $(TEST_BIN): $(TEST_SRCS) tests/check_tcpq.h $(LIB_A)
 	    $(LDFLAGS) $(TEST_SRCS) -o $@ $(LIB_A) $$($(PKG_CONFIG) --libs check) \
 	    -lpthread $(TEST_WRAP) $(LDLIBS)
 
-check: all $(TEST_BIN)
+# a program that knows nothing of libtcpq, for tcpq-run's tests
+$(OUT)tests/run_program: tests/run_program.c
+	@mkdir -p $(@D)
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(LDLIBS)
+
+check: all $(TEST_BIN) $(OUT)tests/run_program
 	$(Q)sh tests/manlint.sh
 	$(Q)NM="$(NM)" sh tests/layers.sh $(LIB_OBJS)
 	$(Q)CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/downstream.sh
@@ -354,10 +392,15 @@ install-lib: $(LIB_A) $(LIB_SO)
 	$(Q)ln -sf $(SHARED_NAME) $(DESTDIR)$(LIBDIR)/$(SHARED_LINK)
 	@echo "libtcpq $(VERSION) installed in $(DESTDIR)$(LIBDIR)"
 
-# tcpq-info, the command-line face of the library
-install-bin: tools/tcpq-info/tcpq-info
+# tcpq-info, the command-line face of the library; tcpq-run and its
+# preload library where they are built (Linux)
+install-bin: $(TOOLS)
 	$(Q)$(INSTALL) -d -m 755 $(DESTDIR)$(BINDIR)
 	$(Q)$(INSTALL) -m 755 tools/tcpq-info/tcpq-info $(DESTDIR)$(BINDIR)/tcpq-info
+	$(Q)if [ -f "$(RUN_BIN)" ]; then \
+	    $(INSTALL) -m 755 $(RUN_BIN) $(DESTDIR)$(BINDIR)/tcpq-run && \
+	    $(INSTALL) -d -m 755 $(DESTDIR)$(PRELOADDIR) && \
+	    $(INSTALL) -m 644 $(PRELOAD_SO) $(DESTDIR)$(PRELOADDIR)/libtcpq-preload.so; fi
 
 install-man:
 	$(Q)for s in 1 3 7; do $(INSTALL) -d -m 755 $(DESTDIR)$(MANDIR)/man$$s && \
@@ -376,9 +419,12 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(LIBDIR)/libtcpq.a $(DESTDIR)$(LIBDIR)/$(SHARED_NAME) \
 	    $(DESTDIR)$(LIBDIR)/$(SHARED_MAJOR) $(DESTDIR)$(LIBDIR)/$(SHARED_LINK) \
 	    $(DESTDIR)$(INCLUDEDIR)/tcpq.h $(DESTDIR)$(PKGCONFIGDIR)/libtcpq.pc \
-	    $(DESTDIR)$(BINDIR)/tcpq-info \
-	    $(DESTDIR)$(MANDIR)/man1/tcpq-info.1 $(DESTDIR)$(MANDIR)/man7/tcpq.7 \
+	    $(DESTDIR)$(BINDIR)/tcpq-info $(DESTDIR)$(BINDIR)/tcpq-run \
+	    $(DESTDIR)$(PRELOADDIR)/libtcpq-preload.so \
+	    $(DESTDIR)$(MANDIR)/man1/tcpq-info.1 $(DESTDIR)$(MANDIR)/man1/tcpq-run.1 \
+	    $(DESTDIR)$(MANDIR)/man7/tcpq.7 \
 	    $(DESTDIR)$(MANDIR)/man3/tcpq_*.3
+	$(Q)rmdir $(DESTDIR)$(PRELOADDIR) 2>/dev/null || true
 	@echo "libtcpq removed from $(DESTDIR)$(PREFIX)"
 
 # for scripts: `make -s print-LIB_SRCS` prints that variable's value
@@ -388,7 +434,8 @@ print-%:
 clean:
 	$(Q)rm -rf build
 	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib lib/libtcpq.pc \
-	    $(EXAMPLES) $(TOOLS) $(TEST_BIN) $(BENCHES) libtcpq-*.tar.gz
+	    $(EXAMPLES) $(TOOLS) $(TEST_BIN) tests/run_program $(BENCHES) \
+	    libtcpq-*.tar.gz
 
 format:
 	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c tools/*/*.[ch] tests/tools/*.c

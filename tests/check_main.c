@@ -29,6 +29,7 @@ int main(void)
     srunner_add_suite(runner, costs_suite());
     srunner_add_suite(runner, report_suite());
     srunner_add_suite(runner, options_suite());
+    srunner_add_suite(runner, run_suite());
     srunner_add_suite(runner, info_suite());
     srunner_add_suite(runner, queue_suite());
     srunner_add_suite(runner, hygiene_suite());

@@ -86,7 +86,9 @@ expect libtcpq-dev "^$ma/libtcpq\\.so\$"
 expect libtcpq-dev "^$ma/pkgconfig/libtcpq\\.pc\$"
 forbid libtcpq-dev '\.so\.0|/bin/'
 expect tcpq-tools '^/usr/bin/tcpq-info$'
-forbid tcpq-tools '/usr/lib/|/usr/include/'
+expect tcpq-tools '^/usr/bin/tcpq-run$'
+expect tcpq-tools "^$ma/tcpq/libtcpq-preload\\.so\$"
+forbid tcpq-tools '/usr/include/|/libtcpq\.(a|so\.)'
 
 # the manual pages that the tree has, each in its package (gzipped)
 for m in man/man3/*.3 man/man7/*.7; do
