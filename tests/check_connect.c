@@ -235,6 +235,9 @@ static int dead_first_in_namespace(void *arg, char *why, size_t cap)
             TQ_REQUIRE(strstr(rep.message, c->dead) != NULL,
                        "message lacks %s: %s", c->dead, rep.message);
         }
+        if (tq_open_fds() != fds)
+            tq_shell("ls -l /proc/%ld/fd /proc/%ld/task >&2", (long)getpid(),
+                     (long)getpid());
         TQ_REQUIRE(tq_open_fds() == fds, "descriptor count changed");
         TQ_REQUIRE(syn_sent_to(port_n) == 0, "a SYN-SENT socket was left");
         return 0;
