@@ -33,10 +33,23 @@ static int compare_listeners(const void *left, const void *right)
 {
     const struct listener *a = left;
     const struct listener *b = right;
+    int order;
 
     if (a->family != b->family)
         return a->family == AF_INET ? -1 : 1;
-    return memcmp(a->address, b->address, sizeof a->address);
+    order = memcmp(a->address, b->address, sizeof a->address);
+    if (order == 0)
+        order = strcmp(a->host, b->host);
+    if (order == 0 && a->port != b->port)
+        order = a->port < b->port ? -1 : 1;
+    if (order == 0 && a->inode != b->inode)
+        order = a->inode < b->inode ? -1 : 1;
+    return order;
+}
+
+void sort_listeners(struct listener *list, size_t count)
+{
+    qsort(list, count, sizeof list[0], compare_listeners);
 }
 
 /* "[##########..........]": the share of the limit in use, rounded up so
@@ -207,7 +220,7 @@ static int show_sample(const struct watch_settings *settings,
     } else if (count == 0) {
         printf("no TCP listener on port %d any more\n", settings->port);
     }
-    qsort(list, count, sizeof list[0], compare_listeners);
+    sort_listeners(list, count);
     for (i = 0; i < count; i++)
         print_watch_line(settings, sample, time_ms, &list[i], counters, deltas);
     if (left_out > 0) {
