@@ -111,7 +111,8 @@ TOOL_SRCS := tools/tcpq-info/cli.c tools/tcpq-info/usage.c \
              tools/tcpq-info/args.c tools/tcpq-info/limits.c \
              tools/tcpq-info/findings.c tools/tcpq-info/request.c \
              tools/tcpq-info/custom.c tools/tcpq-info/watch.c \
-             tools/tcpq-info/output.c $(TOOL_WATCH_SRC)
+             tools/tcpq-info/metrics.c tools/tcpq-info/output.c \
+             $(TOOL_WATCH_SRC)
 TEST_SRCS := $(wildcard tests/check_*.c tests/tools/check_*.c)
 TEST_BIN := $(OUT)tests/check_tcpq
 # tests/check_costs.c counts the calls the library makes through these

@@ -136,6 +136,7 @@ struct watch_settings {
     int interval_ms;
     int count; /* 0: until SIGINT */
     int json;
+    int openmetrics; /* each sample a scrape, as --openmetrics prints */
 };
 
 /* Samples every listener on the port until the count is reached or SIGINT.
@@ -178,6 +179,17 @@ int listener_source_list(struct listener_source *source, int port,
                          size_t *left_out);
 
 void listener_source_close(struct listener_source *source);
+
+/* ---- metrics.c: --openmetrics, the Prometheus text format --------------- */
+
+/* One scrape on stdout: the listeners in list (sorted here), this network
+   namespace's ListenOverflows and ListenDrops, and the host's limits,
+   ending in "# EOF". */
+void print_openmetrics(struct listener *list, size_t count);
+
+/* One scrape of every TCP listener on this host (the network namespace).
+   Returns EXIT_SUCCESS or EXIT_FAILURE (after saying why on stderr). */
+int show_openmetrics(void);
 
 /* ---- output.c: formatting helpers ---------------------------------------- */
 

@@ -190,27 +190,15 @@ static void sample_counters(int sample, long long previous[2],
     }
 }
 
-/* One sample: every listener on the port, printed. Returns 0, 1 when the
-   first sample finds none, or -1 after saying why. */
-static int show_sample(const struct watch_settings *settings,
-                       struct listener_source *source, int sample,
-                       long long previous[2])
+/* The lines of one sample, as text or JSON. */
+static void print_sample_lines(const struct watch_settings *settings,
+                               int sample, long long time_ms,
+                               struct listener *list, size_t count,
+                               const long long counters[2],
+                               const long long deltas[2])
 {
-    static struct listener list[WATCH_MAX_LISTENERS];
-    long long counters[2];
-    long long deltas[2];
-    long long time_ms;
-    size_t count = 0;
-    size_t left_out = 0;
     size_t i;
 
-    sample_counters(sample, previous, counters, deltas);
-    time_ms = clock_ms(CLOCK_REALTIME);
-    if (listener_source_list(source, settings->port, list, WATCH_MAX_LISTENERS,
-                             &count, &left_out) != 0)
-        return -1;
-    if (count == 0 && sample == 1)
-        return 1;
     if (sample == 1 && !settings->json)
         print_heading(settings);
     if (count == 0 && settings->json) {
@@ -223,6 +211,34 @@ static int show_sample(const struct watch_settings *settings,
     sort_listeners(list, count);
     for (i = 0; i < count; i++)
         print_watch_line(settings, sample, time_ms, &list[i], counters, deltas);
+}
+
+/* One sample: every listener on the port, printed (with --openmetrics, as
+   one scrape). Returns 0, 1 when the first sample finds none, or -1 after
+   saying why. */
+static int show_sample(const struct watch_settings *settings,
+                       struct listener_source *source, int sample,
+                       long long previous[2])
+{
+    static struct listener list[WATCH_MAX_LISTENERS];
+    long long counters[2];
+    long long deltas[2];
+    long long time_ms;
+    size_t count = 0;
+    size_t left_out = 0;
+
+    sample_counters(sample, previous, counters, deltas);
+    time_ms = clock_ms(CLOCK_REALTIME);
+    if (listener_source_list(source, settings->port, list, WATCH_MAX_LISTENERS,
+                             &count, &left_out) != 0)
+        return -1;
+    if (count == 0 && sample == 1)
+        return 1;
+    if (settings->openmetrics)
+        print_openmetrics(list, count);
+    else
+        print_sample_lines(settings, sample, time_ms, list, count, counters,
+                           deltas);
     if (left_out > 0) {
         fprintf(stderr,
                 PROGRAM_NAME ": %zu more listeners on port %d not shown\n",
