@@ -293,6 +293,9 @@ DEB_DEPS := build-essential pkg-config check iproute2 nftables strace \
             gnuplot-nox clang valgrind cppcheck clang-tidy musl-tools mandoc \
             cmake meson ninja-build dpkg-dev debhelper fakeroot lintian
 
+# promtool (package prometheus) checks tcpq-info --openmetrics in the tests
+DEB_DEPS += prometheus
+
 deps:
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	command -v apt-get >/dev/null || { echo "make deps: no apt-get; install a C compiler, make, pkg-config, Check, iproute2 (ss) and nftables by hand"; exit 1; }; \
