@@ -111,7 +111,8 @@ TOOL_SRCS := tools/tcpq-info/cli.c tools/tcpq-info/usage.c \
              tools/tcpq-info/args.c tools/tcpq-info/limits.c \
              tools/tcpq-info/findings.c tools/tcpq-info/request.c \
              tools/tcpq-info/custom.c tools/tcpq-info/watch.c \
-             tools/tcpq-info/output.c $(TOOL_WATCH_SRC)
+             tools/tcpq-info/metrics.c tools/tcpq-info/output.c \
+             $(TOOL_WATCH_SRC)
 TEST_SRCS := $(wildcard tests/check_*.c tests/tools/check_*.c)
 TEST_BIN := $(OUT)tests/check_tcpq
 # tests/check_costs.c counts the calls the library makes through these
@@ -329,6 +330,9 @@ check-all: check check-asan check-valgrind check-tsan fuzz lint matrix
 DEB_DEPS := build-essential pkg-config check iproute2 nftables strace \
             gnuplot-nox clang valgrind cppcheck clang-tidy musl-tools mandoc \
             cmake meson ninja-build dpkg-dev debhelper fakeroot lintian
+
+# promtool (package prometheus) checks tcpq-info --openmetrics in the tests
+DEB_DEPS += prometheus
 
 deps:
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \

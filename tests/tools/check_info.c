@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -53,12 +55,15 @@ static int drain(int fd, char *buf, size_t cap, size_t *used, int *truncated)
     return 1;
 }
 
-/* Runs INFO_PROGRAM with args (NULL-terminated, at most 14), stdin from
-   /dev/null; collects stdout and stderr; at most RUN_TIMEOUT_MS. Returns 0,
-   or -1 with the reason in why when it could not be started. No ck_assert,
-   so that a child in a namespace can use it too. */
-static int run_program(const char *const args[], struct run_result *r,
-                       char *why, size_t cap)
+/* Runs program (found on PATH unless it names a directory) with args
+   (NULL-terminated, at most 14), stdin from input_fd (-1: /dev/null);
+   collects stdout and stderr; at most RUN_TIMEOUT_MS. Returns 0, or -1
+   with the reason in why when it could not be started; a program not
+   found exits 127. No ck_assert, so that a child in a namespace can use
+   it too. */
+static int run_command(const char *program, const char *const args[],
+                       int input_fd, struct run_result *r, char *why,
+                       size_t cap)
 {
     char *argv[16];
     int out_pipe[2], err_pipe[2];
@@ -70,14 +75,10 @@ static int run_program(const char *const args[], struct run_result *r,
 
     memset(r, 0, sizeof *r);
     r->status = -1;
-    argv[0] = (char *)INFO_PROGRAM;
+    argv[0] = (char *)program;
     for (i = 0; args[i] != NULL && i < 14; i++)
         argv[i + 1] = (char *)args[i];
     argv[i + 1] = NULL;
-    if (access(INFO_PROGRAM, X_OK) != 0) {
-        snprintf(why, cap, INFO_PROGRAM " is not built: run make tools");
-        return -1;
-    }
     if (pipe2(out_pipe, O_CLOEXEC) != 0)
         goto failed;
     if (pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -94,12 +95,12 @@ static int run_program(const char *const args[], struct run_result *r,
         goto failed;
     }
     if (pid == 0) {
-        int null_fd = open("/dev/null", O_RDONLY);
-        if (null_fd >= 0)
-            dup2(null_fd, 0);
+        int in_fd = input_fd >= 0 ? input_fd : open("/dev/null", O_RDONLY);
+        if (in_fd >= 0)
+            dup2(in_fd, 0);
         dup2(out_pipe[1], 1);
         dup2(err_pipe[1], 2);
-        execv(INFO_PROGRAM, argv);
+        execvp(program, argv);
         _exit(127);
     }
     close(out_pipe[1]);
@@ -135,8 +136,19 @@ static int run_program(const char *const args[], struct run_result *r,
         r->status = WEXITSTATUS(status);
     return 0;
 failed:
-    snprintf(why, cap, "starting " INFO_PROGRAM ": %s", strerror(errno));
+    snprintf(why, cap, "starting %s: %s", program, strerror(errno));
     return -1;
+}
+
+/* Runs INFO_PROGRAM with args, stdin from /dev/null, as run_command. */
+static int run_program(const char *const args[], struct run_result *r,
+                       char *why, size_t cap)
+{
+    if (access(INFO_PROGRAM, X_OK) != 0) {
+        snprintf(why, cap, INFO_PROGRAM " is not built: run make tools");
+        return -1;
+    }
+    return run_command(INFO_PROGRAM, args, -1, r, why, cap);
 }
 
 /* run_program in a test: failing the test when it cannot start. */
@@ -1203,6 +1215,21 @@ START_TEST(malformed_option_values_are_usage_errors)
 }
 END_TEST
 
+/* man/man1/tcpq-info.1, whole, in a static buffer. */
+static const char *read_man_page(void)
+{
+    static char man[65536];
+    FILE *f = fopen("man/man1/tcpq-info.1", "r");
+    size_t n;
+
+    ck_assert_ptr_nonnull(f);
+    n = fread(man, 1, sizeof man - 1, f);
+    ck_assert_msg(feof(f), "the man page is longer than the test holds");
+    fclose(f);
+    man[n] = '\0';
+    return man;
+}
+
 /* Each request option in --help and in the man page. */
 START_TEST(help_and_man_page_list_every_request_option)
 {
@@ -1216,15 +1243,10 @@ START_TEST(help_and_man_page_list_every_request_option)
         "\\-\\-fastopen",  "\\-\\-notsent\\-lowat", "\\-\\-congestion",
     };
     const char *args[] = {"--help", NULL};
-    static char man[32768];
+    const char *man = read_man_page();
     struct run_result r;
-    FILE *f = fopen("man/man1/tcpq-info.1", "r");
-    size_t n, i;
+    size_t i;
 
-    ck_assert_ptr_nonnull(f);
-    n = fread(man, 1, sizeof man - 1, f);
-    fclose(f);
-    man[n] = '\0';
     run_info(args, &r);
     ck_assert_int_eq(r.status, 0);
     for (i = 0; i < sizeof options / sizeof options[0]; i++) {
@@ -1345,6 +1367,388 @@ START_TEST(json_validator_refuses_what_is_not_json)
 }
 END_TEST
 
+/* ---- --openmetrics -------------------------------------------------------
+ */
+
+#define BURST_BACKLOG 8
+#define BURST_CONNECTS 40
+#define V6_BACKLOG 5
+/* An interface name with both characters a label value escapes. */
+#define ODD_IFNAME "q\"b\\x"
+
+static int have_promtool(void)
+{
+    return system("command -v promtool >/dev/null 2>&1") == 0;
+}
+
+/* promtool check metrics on text: its exit status in r->status, what it
+   said in r->out and r->err. Returns 0, or -1 with the reason in why. */
+static int promtool_check(const char *text, struct run_result *r, char *why,
+                          size_t cap)
+{
+    const char *const args[] = {"check", "metrics", NULL};
+    FILE *input = tmpfile();
+    int rc;
+
+    if (input == NULL || fputs(text, input) < 0 || fflush(input) != 0) {
+        snprintf(why, cap, "a temporary file for promtool: %s",
+                 strerror(errno));
+        if (input != NULL)
+            fclose(input);
+        return -1;
+    }
+    rewind(input);
+    rc = run_command("promtool", args, fileno(input), r, why, cap);
+    fclose(input);
+    return rc;
+}
+
+/* 0 when promtool has nothing to say about text (exit 0, no output), or 1
+   with what it said in why. */
+static int promtool_clean(const char *text, char *why, size_t cap)
+{
+    static struct run_result r;
+
+    if (promtool_check(text, &r, why, cap) != 0)
+        return 1;
+    TQ_REQUIRE(
+        r.status == 0 && r.out[0] == '\0' && r.err[0] == '\0',
+        "promtool check metrics: exit %d, said '%.1000s%.500s' of:\n%.1500s",
+        r.status, r.out, r.err, text);
+    return 0;
+}
+
+static void assert_promtool_clean(const char *text)
+{
+    char why[4096] = "";
+
+    ck_assert_msg(promtool_clean(text, why, sizeof why) == 0, "%s", why);
+}
+
+/* The value of the sample `series` (name and labels), a line of text of
+   its own. Returns 0, or -1 when there is none. */
+static int sample_value(const char *text, const char *series, long long *value)
+{
+    const size_t length = strlen(series);
+    const char *line = text;
+
+    while (line != NULL && *line != '\0') {
+        if (strncmp(line, series, length) == 0 && line[length] == ' ') {
+            char *end;
+
+            *value = strtoll(line + length + 1, &end, 10);
+            return end > line + length + 1 && *end == '\n' ? 0 : -1;
+        }
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
+    }
+    return -1;
+}
+
+/* The series of a listener's gauge: name "length" or "limit", address
+   as its label is written, quotes included. */
+static const char *listener_series(char *out, size_t size, const char *name,
+                                   const char *family, const char *address,
+                                   int port)
+{
+    snprintf(out, size,
+             "tcpq_accept_queue_%s{family=\"%s\",address=%s,port=\"%d\"}", name,
+             family, address, port);
+    return out;
+}
+
+/* How many lines of text start with prefix. */
+static int lines_starting(const char *text, const char *prefix)
+{
+    const char *line = text;
+    int count = 0;
+
+    while (line != NULL && *line != '\0') {
+        count += strncmp(line, prefix, strlen(prefix)) == 0;
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
+    }
+    return count;
+}
+
+/* 1 when text ends with the line "# EOF" and has no other. */
+static int one_eof_at_the_end(const char *text)
+{
+    const size_t length = strlen(text);
+
+    return length >= 6 && strcmp(text + length - 6, "# EOF\n") == 0 &&
+           lines_starting(text, "# EOF") == 1;
+}
+
+START_TEST(openmetrics_scrape_passes_promtool_and_labels_every_listener)
+{
+    static struct run_result r;
+    struct listener_child lc;
+    struct tcpq_options opt;
+    const char *args[] = {"--openmetrics", NULL};
+    char series[192];
+    long long value = -1;
+    int recv_q = -1, send_q = -1, ss_status, v6, v6_port;
+
+    start_listener_child(&lc);
+    memset(&opt, 0, sizeof opt);
+    opt.backlog = V6_BACKLOG;
+    v6 = tcpq_open_listener("::1", "0", &opt, NULL);
+    ck_assert_int_ge(v6, 0);
+    v6_port = tq_port_of(v6);
+    run_info(args, &r);
+    ss_status = tq_ss_listen(lc.port, &recv_q, &send_q);
+    stop_listener_child(&lc);
+    close(v6);
+
+    ck_assert_msg(r.status == 0 && r.err[0] == '\0',
+                  "exit status %d, stderr: %s", r.status, r.err);
+    ck_assert_msg(!r.truncated, "more output than the test holds");
+    ck_assert_msg(one_eof_at_the_end(r.out),
+                  "not one '# EOF' at the end:\n%.2000s", r.out);
+    assert_promtool_clean(r.out);
+    ck_assert_int_eq(ss_status, 0);
+    /* the listener of another process, as ss shows it */
+    listener_series(series, sizeof series, "length", "inet", "\"127.0.0.1\"",
+                    lc.port);
+    ck_assert_msg(sample_value(r.out, series, &value) == 0,
+                  "no %s in:\n%.2000s", series, r.out);
+    ck_assert_int_eq(value, recv_q);
+    listener_series(series, sizeof series, "limit", "inet", "\"127.0.0.1\"",
+                    lc.port);
+    ck_assert_msg(sample_value(r.out, series, &value) == 0,
+                  "no %s in:\n%.2000s", series, r.out);
+    ck_assert_int_eq(value, send_q);
+    ck_assert_int_eq(send_q, LISTENER_BACKLOG);
+    /* an IPv6 address as a label: no brackets, no port */
+    listener_series(series, sizeof series, "limit", "inet6", "\"::1\"",
+                    v6_port);
+    ck_assert_msg(sample_value(r.out, series, &value) == 0,
+                  "no %s in:\n%.2000s", series, r.out);
+    ck_assert_int_eq(value, V6_BACKLOG);
+    /* the counters and limits, as the kernel holds them */
+    ck_assert_msg(has_line(r.out, "# TYPE tcpq_listen_overflows_total counter"),
+                  "no counter ListenOverflows in:\n%.2000s", r.out);
+    ck_assert_int_eq(sample_value(r.out, "tcpq_somaxconn", &value), 0);
+    ck_assert_int_eq(value, tq_read_long("/proc/sys/net/core/somaxconn"));
+    ck_assert_int_eq(sample_value(r.out, "tcpq_rmem_max_bytes", &value), 0);
+    ck_assert_int_eq(value, tq_read_long("/proc/sys/net/core/rmem_max"));
+    ck_assert_msg(strstr(r.out, " -1\n") == NULL, "a -1 figure in:\n%.2000s",
+                  r.out);
+}
+END_TEST
+
+START_TEST(openmetrics_watch_gives_one_clean_scrape_per_sample)
+{
+    static struct run_result r;
+    static char scrape[sizeof r.out];
+    struct listener_child lc;
+    char port[16], series[192];
+    const char *args[] = {"--watch",    port,  "--count",       "2",
+                          "--interval", "100", "--openmetrics", NULL};
+    const char *cursor, *end;
+    long long value = -1;
+    int scrapes = 0;
+
+    start_listener_child(&lc);
+    snprintf(port, sizeof port, "%d", lc.port);
+    run_info(args, &r);
+    stop_listener_child(&lc);
+
+    ck_assert_msg(r.status == 0 && r.err[0] == '\0',
+                  "exit status %d, stderr: %s", r.status, r.err);
+    listener_series(series, sizeof series, "length", "inet", "\"127.0.0.1\"",
+                    lc.port);
+    for (cursor = r.out; *cursor != '\0' && scrapes < 3; cursor = end) {
+        end = strstr(cursor, "# EOF\n");
+        ck_assert_msg(end != NULL, "a scrape without '# EOF': %.2000s", cursor);
+        end += strlen("# EOF\n");
+        memcpy(scrape, cursor, (size_t)(end - cursor));
+        scrape[end - cursor] = '\0';
+        scrapes++;
+        assert_promtool_clean(scrape);
+        /* the port's listener, and no other */
+        ck_assert_msg(sample_value(scrape, series, &value) == 0,
+                      "no %s in:\n%.2000s", series, scrape);
+        ck_assert_int_eq(value, LISTENER_CONNECTS);
+        ck_assert_int_eq(lines_starting(scrape, "tcpq_accept_queue_length{"),
+                         1);
+    }
+    ck_assert_int_eq(scrapes, 2);
+}
+END_TEST
+
+/* TcpExt ListenOverflows and ListenDrops by nstat, around a run of the
+   program; 0 when neither moved during it (refused clients retransmit
+   their SYNs, each counted), with the figures in counters[]. */
+static int run_between_still_counters(const char *const args[],
+                                      struct run_result *r,
+                                      long long counters[2], char *why,
+                                      size_t cap)
+{
+    static const char *const names[] = {"TcpExtListenOverflows",
+                                        "TcpExtListenDrops"};
+    long long before[2], after[2];
+    int attempt, k;
+
+    for (attempt = 0; attempt < 5; attempt++) {
+        for (k = 0; k < 2; k++)
+            before[k] = tq_nstat(names[k]);
+        if (run_program(args, r, why, cap) != 0)
+            return 1;
+        for (k = 0; k < 2; k++)
+            after[k] = tq_nstat(names[k]);
+        if (before[0] == after[0] && before[1] == after[1]) {
+            counters[0] = before[0];
+            counters[1] = before[1];
+            return before[0] >= 0 && before[1] >= 0 ? 0 : 1;
+        }
+    }
+    snprintf(why, cap, "nstat's counters moved during every run");
+    return 1;
+}
+
+/* In a namespace of its own: a listener with backlog 8 under a burst of
+   40 connects nobody accepts; the scrape's queue is ss's and its
+   counters nstat's. */
+static int openmetrics_under_a_burst(void *arg, char *why, size_t cap)
+{
+    static struct run_result r;
+    const char *const args[] = {"--openmetrics", NULL};
+    struct tcpq_options opt;
+    int clients[BURST_CONNECTS];
+    char series[192];
+    long long counters[2] = {-1, -1}, len = -1, limit = -1;
+    long long overflows = -1, drops = -1;
+    int fd, port, queued, recv_q = -1, send_q = -1, i;
+
+    (void)arg;
+    memset(&opt, 0, sizeof opt);
+    opt.backlog = BURST_BACKLOG;
+    fd = tcpq_open_listener("127.0.0.1", "0", &opt, NULL);
+    TQ_REQUIRE(fd >= 0, "listener: %s", strerror(errno));
+    port = tq_port_of(fd);
+    queued = tq_burst(fd, BURST_CONNECTS, clients);
+    TQ_REQUIRE(queued == BURST_BACKLOG + 1, "%d connects queued %d, want %d",
+               BURST_CONNECTS, queued, BURST_BACKLOG + 1);
+    if (run_between_still_counters(args, &r, counters, why, cap) != 0)
+        return 1;
+    TQ_REQUIRE(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+    TQ_REQUIRE(tq_ss_listen(port, &recv_q, &send_q) == 0, "ss: no listener");
+    TQ_REQUIRE(sample_value(r.out,
+                            listener_series(series, sizeof series, "length",
+                                            "inet", "\"127.0.0.1\"", port),
+                            &len) == 0 &&
+                   sample_value(r.out,
+                                listener_series(series, sizeof series, "limit",
+                                                "inet", "\"127.0.0.1\"", port),
+                                &limit) == 0,
+               "no queue of port %d in:\n%.2000s", port, r.out);
+    TQ_REQUIRE(sample_value(r.out, "tcpq_listen_overflows_total", &overflows) ==
+                       0 &&
+                   sample_value(r.out, "tcpq_listen_drops_total", &drops) == 0,
+               "no counters in:\n%.2000s", r.out);
+    for (i = 0; i < BURST_CONNECTS; i++)
+        if (clients[i] >= 0)
+            close(clients[i]);
+    close(fd);
+    TQ_REQUIRE(len == recv_q && limit == send_q,
+               "the scrape shows %lld/%lld, ss %d/%d", len, limit, recv_q,
+               send_q);
+    TQ_REQUIRE(recv_q == BURST_BACKLOG + 1 && send_q == BURST_BACKLOG,
+               "ss shows %d/%d, want %d/%d", recv_q, send_q, BURST_BACKLOG + 1,
+               BURST_BACKLOG);
+    TQ_REQUIRE(overflows == counters[0] && drops == counters[1],
+               "the scrape counts %lld overflows and %lld drops, nstat %lld "
+               "and %lld",
+               overflows, drops, counters[0], counters[1]);
+    TQ_REQUIRE(overflows > 0, "no overflow counted: the burst proved nothing");
+    return 0;
+}
+
+START_TEST(openmetrics_under_a_burst_shows_what_ss_and_nstat_show)
+{
+    tq_run_in_child(TQ_NS_NET, openmetrics_under_a_burst, NULL);
+}
+END_TEST
+
+/* A link-local listener on an interface whose name holds '"' and '\':
+   both escaped in its address label, which promtool reads. */
+static int openmetrics_escapes_the_scope(void *arg, char *why, size_t cap)
+{
+    static struct run_result r;
+    const char *const args[] = {"--openmetrics", NULL};
+    struct sockaddr_in6 sin6;
+    char series[192];
+    long long limit = -1;
+    int fd, port;
+
+    (void)arg;
+    TQ_REQUIRE(tq_shell("ip link add '" ODD_IFNAME "' type veth peer name p0"
+                        " && ip link set '" ODD_IFNAME "' up && ip link set"
+                        " p0 up && ip addr add fe80::1/64 dev '" ODD_IFNAME
+                        "' nodad") == 0,
+               "veth setup failed");
+    memset(&sin6, 0, sizeof sin6);
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_scope_id = if_nametoindex(ODD_IFNAME);
+    TQ_REQUIRE(inet_pton(AF_INET6, "fe80::1", &sin6.sin6_addr) == 1 &&
+                   sin6.sin6_scope_id != 0,
+               "no interface " ODD_IFNAME);
+    fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    TQ_REQUIRE(fd >= 0 &&
+                   bind(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0 &&
+                   listen(fd, V6_BACKLOG) == 0,
+               "listen on fe80::1%%" ODD_IFNAME ": %s", strerror(errno));
+    port = tq_port_of(fd);
+    if (run_program(args, &r, why, cap) != 0)
+        return 1;
+    close(fd);
+    TQ_REQUIRE(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+    if (promtool_clean(r.out, why, cap) != 0)
+        return 1;
+    listener_series(series, sizeof series, "limit", "inet6",
+                    "\"fe80::1%q\\\"b\\\\x\"", port);
+    TQ_REQUIRE(sample_value(r.out, series, &limit) == 0 && limit == V6_BACKLOG,
+               "no %s %d in:\n%.2000s", series, V6_BACKLOG, r.out);
+    return 0;
+}
+
+START_TEST(openmetrics_escapes_a_link_local_scope_in_its_label)
+{
+    tq_run_in_child(TQ_NS_NET, openmetrics_escapes_the_scope, NULL);
+}
+END_TEST
+
+/* Not with --json or a request: a usage error, nothing on stdout; and
+   --help and the man page name it. */
+START_TEST(openmetrics_goes_with_neither_json_nor_a_request)
+{
+    static const char *const wrong[][4] = {
+        {"--openmetrics", "--json", NULL},
+        {"--openmetrics", "--backlog", "100", NULL},
+        {"--openmetrics", "--interval", "100", NULL},
+    };
+    const char *help[] = {"--help", NULL};
+    const char *man = read_man_page();
+    struct run_result r;
+    size_t i;
+
+    for (i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        run_info(wrong[i], &r);
+        ck_assert_msg(r.status == 2, "%s %s: exit status %d", wrong[i][0],
+                      wrong[i][1], r.status);
+        ck_assert_str_eq(r.out, "");
+    }
+    run_info(help, &r);
+    ck_assert_ptr_nonnull(strstr(r.out, "--openmetrics"));
+    ck_assert_ptr_nonnull(strstr(man, ".B \\-\\-openmetrics"));
+    ck_assert_ptr_nonnull(strstr(man, "textfile"));
+}
+END_TEST
+
 Suite *info_suite(void)
 {
     Suite *s = suite_create("info");
@@ -1352,7 +1756,8 @@ Suite *info_suite(void)
     TCase *json = tcase_create("json");
     TCase *defaults = tcase_create("defaults");
     TCase *options = tcase_create("options");
-    TCase *watch, *namespaced;
+    TCase *watch, *namespaced, *metrics, *metrics_netns, *metrics_scope;
+    const int promtool = have_promtool();
 
     watch = tq_tcase_if(s, "watch", tq_caps.have_ss, 2,
                         "ss (iproute2) is needed to measure the queue: make "
@@ -1366,6 +1771,37 @@ Suite *info_suite(void)
             watch, watch_json_gives_the_queue_ss_shows_and_the_host_counters);
     }
 
+    metrics = tq_tcase_if(s, "openmetrics", promtool && tq_caps.have_ss, 2,
+                          "promtool (Debian package prometheus) and ss are "
+                          "needed: make deps");
+    if (metrics != NULL) {
+        tcase_set_timeout(metrics, 60);
+        tcase_add_test(
+            metrics,
+            openmetrics_scrape_passes_promtool_and_labels_every_listener);
+        tcase_add_test(metrics,
+                       openmetrics_watch_gives_one_clean_scrape_per_sample);
+    }
+    metrics_netns =
+        tq_tcase_if(s, "openmetrics_netns", tq_caps.netns && tq_caps.have_ss, 1,
+                    "a network namespace of its own, ss and "
+                    "nstat are needed");
+    if (metrics_netns != NULL) {
+        tcase_set_timeout(metrics_netns, 60);
+        tcase_add_test(metrics_netns,
+                       openmetrics_under_a_burst_shows_what_ss_and_nstat_show);
+    }
+    metrics_scope =
+        tq_tcase_if(s, "openmetrics_scope", tq_caps.veth && promtool, 1,
+                    "a veth pair in a network namespace of its "
+                    "own (ip, the veth driver) and promtool "
+                    "(Debian package prometheus) are needed");
+    if (metrics_scope != NULL) {
+        tcase_set_timeout(metrics_scope, 60);
+        tcase_add_test(metrics_scope,
+                       openmetrics_escapes_a_link_local_scope_in_its_label);
+    }
+
     tcase_set_timeout(check, 60);
     tcase_add_test(check,
                    watch_without_listener_exits_1_and_says_why_on_stderr);
@@ -1374,6 +1810,7 @@ Suite *info_suite(void)
     tcase_add_test(check, check_exits_0_when_nothing_is_clamped);
     tcase_add_test(check, check_never_advises_past_the_hard_buffer_cap);
     tcase_add_test(check, check_gives_every_fix_when_the_message_is_cut);
+    tcase_add_test(check, openmetrics_goes_with_neither_json_nor_a_request);
     suite_add_tcase(s, check);
 
     tcase_set_timeout(defaults, 60);

@@ -39,6 +39,7 @@ int main(int argc, char **argv)
         {"interval", required_argument, NULL, 'i'},
         {"count", required_argument, NULL, 'n'},
         {"json", no_argument, NULL, 'j'},
+        {"openmetrics", no_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -50,6 +51,7 @@ int main(int argc, char **argv)
     int watching = 0;
     int watch_tuned = 0; /* --interval or --count given */
     int json = 0;
+    int openmetrics = 0;
     int clamped = 0;
     int option;
     int status;
@@ -116,6 +118,9 @@ int main(int argc, char **argv)
         case 'j':
             json = 1;
             break;
+        case 'o':
+            openmetrics = 1;
+            break;
         case 'h':
             print_usage(stdout);
             return EXIT_SUCCESS;
@@ -136,6 +141,13 @@ int main(int argc, char **argv)
         usage_error("--watch does not go with a request (" REQUEST_OPTIONS
                     ") or --check");
     }
+    if (openmetrics && json) {
+        usage_error("--openmetrics and --json do not go together");
+    }
+    if (openmetrics && (custom_request || check)) {
+        usage_error("--openmetrics does not go with a request (" REQUEST_OPTIONS
+                    ") or --check");
+    }
     if (watch_tuned && !watching) {
         usage_error("--interval and --count go with --watch PORT");
     }
@@ -145,7 +157,12 @@ int main(int argc, char **argv)
 
     if (watching) {
         watch.json = json;
+        watch.openmetrics = openmetrics;
         status = watch_port(&watch);
+        return status == EXIT_SUCCESS ? finish_output(status) : status;
+    }
+    if (openmetrics) {
+        status = show_openmetrics();
         return status == EXIT_SUCCESS ? finish_output(status) : status;
     }
 

@@ -63,22 +63,47 @@ const char *format_triple(char *out, size_t size, const int triple[3])
     return out;
 }
 
+/* getnameinfo's numeric host and port, or -1 after writing
+   "(FAILURE_LABEL: reason)" in out (size bytes). */
+static int numeric_host(const struct sockaddr *address, socklen_t length,
+                        char host[64], char port[16], char *out, size_t size,
+                        const char *failure_label)
+{
+    int status = getnameinfo(address, length, host, 64, port, 16,
+                             NI_NUMERICHOST | NI_NUMERICSERV);
+
+    if (status != 0) {
+        snprintf(out, size, "(%s: %s)", failure_label, gai_strerror(status));
+        return -1;
+    }
+    return 0;
+}
+
 void format_address(const struct sockaddr *address, socklen_t length, char *out,
                     size_t size, const char *failure_label)
 {
     char host[64]; /* an IPv6 address with a scope fits */
     char port[16];
-    int status;
 
-    status = getnameinfo(address, length, host, sizeof host, port, sizeof port,
-                         NI_NUMERICHOST | NI_NUMERICSERV);
-    if (status != 0) {
-        snprintf(out, size, "(%s: %s)", failure_label, gai_strerror(status));
-    } else if (address->sa_family == AF_INET6) {
+    if (numeric_host(address, length, host, port, out, size, failure_label) !=
+        0)
+        return;
+    if (address->sa_family == AF_INET6) {
         snprintf(out, size, "[%s]:%s", host, port);
     } else {
         snprintf(out, size, "%s:%s", host, port);
     }
+}
+
+void format_host(const struct sockaddr *address, socklen_t length, char *out,
+                 size_t size, const char *failure_label)
+{
+    char host[64];
+    char port[16];
+
+    if (numeric_host(address, length, host, port, out, size, failure_label) ==
+        0)
+        snprintf(out, size, "%s", host);
 }
 
 const char *warning_label(char *out, size_t size, unsigned bit)
@@ -92,6 +117,30 @@ const char *warning_label(char *out, size_t size, unsigned bit)
     return out;
 }
 
+/* A UTF-8 lead byte and its continuation bytes (no overlong or surrogate
+   checks: enough for JSON and Prometheus text parsers to accept). */
+size_t utf8_length(const unsigned char *text)
+{
+    size_t extra = 0;
+    size_t i;
+
+    if (text[0] < 0x80)
+        return text[0] != 0;
+    if (text[0] >= 0xc2 && text[0] <= 0xdf)
+        extra = 1;
+    else if (text[0] >= 0xe0 && text[0] <= 0xef)
+        extra = 2;
+    else if (text[0] >= 0xf0 && text[0] <= 0xf4)
+        extra = 3;
+    else
+        return 0;
+    for (i = 1; i <= extra; i++) {
+        if ((text[i] & 0xc0) != 0x80)
+            return 0;
+    }
+    return extra + 1;
+}
+
 /* '"', '\\' and control characters escaped, well-formed UTF-8 kept, any
    other byte written as U+FFFD, so that the output is valid JSON whatever
    the text holds. */
@@ -102,8 +151,7 @@ void print_json_string(FILE *stream, const char *text)
     putc('"', stream);
     while (*cursor != '\0') {
         unsigned char byte = *cursor;
-        size_t extra = 0;
-        size_t i;
+        size_t length;
 
         if (byte == '"' || byte == '\\') {
             putc('\\', stream);
@@ -118,25 +166,11 @@ void print_json_string(FILE *stream, const char *text)
             fprintf(stream, "\\u%04x", (unsigned)byte);
         } else if (byte < 0x80) {
             putc(byte, stream);
+        } else if ((length = utf8_length(cursor)) == 0) {
+            fputs("\\ufffd", stream);
         } else {
-            /* a UTF-8 lead byte and its continuation bytes (no overlong
-               or surrogate checks: enough for JSON parsers to accept) */
-            if (byte >= 0xc2 && byte <= 0xdf)
-                extra = 1;
-            else if (byte >= 0xe0 && byte <= 0xef)
-                extra = 2;
-            else if (byte >= 0xf0 && byte <= 0xf4)
-                extra = 3;
-            for (i = 1; i <= extra; i++) {
-                if ((cursor[i] & 0xc0) != 0x80)
-                    break;
-            }
-            if (extra == 0 || i <= extra) {
-                fputs("\\ufffd", stream);
-            } else {
-                fwrite(cursor, 1, extra + 1, stream);
-                cursor += extra;
-            }
+            fwrite(cursor, 1, length, stream);
+            cursor += length - 1;
         }
         cursor++;
     }

@@ -136,6 +136,7 @@ struct watch_settings {
     int interval_ms;
     int count; /* 0: until SIGINT */
     int json;
+    int openmetrics; /* each sample a scrape, as --openmetrics prints */
 };
 
 /* Samples every listener on the port until the count is reached or SIGINT.
@@ -144,15 +145,21 @@ int watch_port(const struct watch_settings *settings);
 
 /* ---- watch_<os>.c: where the listeners come from, one file per OS -------- */
 
-/* One TCP listener on the watched port, as the kernel shows it. */
+/* One TCP listener, as the kernel shows it. */
 struct listener {
     int family;                /* AF_INET or AF_INET6 */
     unsigned char address[16]; /* network order: 4 or 16 bytes used */
     int port;
-    char text[96]; /* "127.0.0.1:8080", "[::1]:8080" */
+    char text[96];       /* "127.0.0.1:8080", "[::1]:8080" */
+    char host[64];       /* "127.0.0.1", "::1", "fe80::1%eth0" */
+    unsigned long inode; /* the socket's, as ss -e shows it */
     int queue_len;
     int queue_limit;
 };
+
+/* watch.c: in order of family (IPv4 first), address, host (its scope),
+   port and inode. */
+void sort_listeners(struct listener *list, size_t count);
 
 struct listener_source {
     int fd;            /* the OS handle the listeners are read through */
@@ -163,14 +170,26 @@ struct listener_source {
    where this OS cannot list listeners). */
 int listener_source_open(struct listener_source *source);
 
-/* Every TCP listener on port, IPv4 and IPv6, into list (room for
-   capacity); *count is how many, *left_out how many more did not fit.
-   Returns 0, or -1 after saying why on stderr. */
+/* Every TCP listener on port (0: on any port), IPv4 and IPv6, added to
+   list (room for capacity) after the *count already there; *count is how
+   many, *left_out how many more did not fit. Returns 0, or -1 after
+   saying why on stderr. */
 int listener_source_list(struct listener_source *source, int port,
                          struct listener *list, size_t capacity, size_t *count,
                          size_t *left_out);
 
 void listener_source_close(struct listener_source *source);
+
+/* ---- metrics.c: --openmetrics, the Prometheus text format --------------- */
+
+/* One scrape on stdout: the listeners in list (sorted here), this network
+   namespace's ListenOverflows and ListenDrops, and the host's limits,
+   ending in "# EOF". */
+void print_openmetrics(struct listener *list, size_t count);
+
+/* One scrape of every TCP listener on this host (the network namespace).
+   Returns EXIT_SUCCESS or EXIT_FAILURE (after saying why on stderr). */
+int show_openmetrics(void);
 
 /* ---- output.c: formatting helpers ---------------------------------------- */
 
@@ -189,9 +208,18 @@ const char *format_triple(char *out, size_t size, const int triple[3]);
 void format_address(const struct sockaddr *address, socklen_t length, char *out,
                     size_t size, const char *failure_label);
 
+/* The numeric host alone: "127.0.0.1", "::1", "fe80::1%eth0"; failing,
+   as format_address does. */
+void format_host(const struct sockaddr *address, socklen_t length, char *out,
+                 size_t size, const char *failure_label);
+
 /* The macro name of one warning bit, or "unknown warning bit 0x..." in
    out (size bytes). */
 const char *warning_label(char *out, size_t size, unsigned bit);
+
+/* The length of the well-formed UTF-8 character text starts with (1 to 4),
+   or 0: a byte that starts none, or the end of the text. */
+size_t utf8_length(const unsigned char *text);
 
 /* text as a JSON string, quotes included, valid whatever text holds. */
 void print_json_string(FILE *stream, const char *text);

@@ -14,8 +14,9 @@ static void print_synopsis(FILE *stream)
             "                 [--defer-accept S] [--fastopen QLEN] "
             "[--notsent-lowat N]\n"
             "                 [--congestion NAME] [--check] [--json]\n"
-            "       " PROGRAM_NAME
-            " --watch PORT [--interval MS] [--count N] [--json]\n"
+            "       " PROGRAM_NAME " --openmetrics\n"
+            "       " PROGRAM_NAME " --watch PORT [--interval MS] [--count N]\n"
+            "                 [--json | --openmetrics]\n"
             "       " PROGRAM_NAME " --help\n"
             "\n"
             "Prints this host's TCP listen-queue and buffer limits and the\n"
@@ -31,7 +32,10 @@ static void print_synopsis(FILE *stream)
             "each\n"
             "warning with the command that lifts its cause. With --watch it\n"
             "samples the accept queue of every TCP listener on a port "
-            "instead.\n");
+            "instead.\n"
+            "With --openmetrics it prints the accept queues of every TCP "
+            "listener,\n"
+            "the listen counters and the limits as metrics for Prometheus.\n");
 }
 
 static void print_request_options(FILE *stream)
@@ -110,6 +114,26 @@ static void print_other_options(FILE *stream)
         "  --json         print JSON instead: one object per line on "
         "stdout and\n"
         "                 nothing else (errors still go to stderr)\n"
+        "  --openmetrics  print metrics instead, one scrape in the "
+        "Prometheus text\n"
+        "                 format that node_exporter's textfile collector "
+        "and\n"
+        "                 promtool read, named as OpenMetrics asks (tcpq_ "
+        "prefix,\n"
+        "                 units as suffixes, counters ending in _total), "
+        "ending in\n"
+        "                 '# EOF': every TCP listener's accept queue "
+        "length and\n"
+        "                 limit (labels family, address, port; inode "
+        "too for an\n"
+        "                 SO_REUSEPORT group), ListenOverflows and "
+        "ListenDrops as\n"
+        "                 counters, the limits as gauges (those not read "
+        "left out).\n"
+        "                 With --watch PORT, one scrape of PORT's "
+        "listeners per\n"
+        "                 sample. Not with --json. Linux only (sock_diag "
+        "netlink).\n"
         "  --help         print this help and exit\n"
         "\n"
         "N is a decimal number, optionally followed by k, m or g (powers of\n"
@@ -218,6 +242,8 @@ void print_usage(FILE *stream)
             "  " PROGRAM_NAME " --congestion bbr --notsent-lowat 16k\n"
             "  " PROGRAM_NAME " --json --backlog 100000\n"
             "  " PROGRAM_NAME " --watch 8080\n"
-            "  " PROGRAM_NAME
-            " --watch 8080 --interval 200 --count 50 --json\n");
+            "  " PROGRAM_NAME " --watch 8080 --interval 200 --count 50 --json\n"
+            "  " PROGRAM_NAME " --openmetrics > tcpq.prom.$$ && mv "
+            "tcpq.prom.$$ tcpq.prom\n"
+            "  " PROGRAM_NAME " --watch 8080 --count 10 --openmetrics\n");
 }

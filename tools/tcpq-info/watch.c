@@ -33,10 +33,23 @@ static int compare_listeners(const void *left, const void *right)
 {
     const struct listener *a = left;
     const struct listener *b = right;
+    int order;
 
     if (a->family != b->family)
         return a->family == AF_INET ? -1 : 1;
-    return memcmp(a->address, b->address, sizeof a->address);
+    order = memcmp(a->address, b->address, sizeof a->address);
+    if (order == 0)
+        order = strcmp(a->host, b->host);
+    if (order == 0 && a->port != b->port)
+        order = a->port < b->port ? -1 : 1;
+    if (order == 0 && a->inode != b->inode)
+        order = a->inode < b->inode ? -1 : 1;
+    return order;
+}
+
+void sort_listeners(struct listener *list, size_t count)
+{
+    qsort(list, count, sizeof list[0], compare_listeners);
 }
 
 /* "[##########..........]": the share of the limit in use, rounded up so
@@ -177,8 +190,32 @@ static void sample_counters(int sample, long long previous[2],
     }
 }
 
-/* One sample: every listener on the port, printed. Returns 0, 1 when the
-   first sample finds none, or -1 after saying why. */
+/* The lines of one sample, as text or JSON. */
+static void print_sample_lines(const struct watch_settings *settings,
+                               int sample, long long time_ms,
+                               struct listener *list, size_t count,
+                               const long long counters[2],
+                               const long long deltas[2])
+{
+    size_t i;
+
+    if (sample == 1 && !settings->json)
+        print_heading(settings);
+    if (count == 0 && settings->json) {
+        printf("{\"type\":\"no_listener\",\"sample\":%d,\"time_ms\":%lld,"
+               "\"port\":%d}\n",
+               sample, time_ms, settings->port);
+    } else if (count == 0) {
+        printf("no TCP listener on port %d any more\n", settings->port);
+    }
+    sort_listeners(list, count);
+    for (i = 0; i < count; i++)
+        print_watch_line(settings, sample, time_ms, &list[i], counters, deltas);
+}
+
+/* One sample: every listener on the port, printed (with --openmetrics, as
+   one scrape). Returns 0, 1 when the first sample finds none, or -1 after
+   saying why. */
 static int show_sample(const struct watch_settings *settings,
                        struct listener_source *source, int sample,
                        long long previous[2])
@@ -189,7 +226,6 @@ static int show_sample(const struct watch_settings *settings,
     long long time_ms;
     size_t count = 0;
     size_t left_out = 0;
-    size_t i;
 
     sample_counters(sample, previous, counters, deltas);
     time_ms = clock_ms(CLOCK_REALTIME);
@@ -198,18 +234,11 @@ static int show_sample(const struct watch_settings *settings,
         return -1;
     if (count == 0 && sample == 1)
         return 1;
-    if (sample == 1 && !settings->json)
-        print_heading(settings);
-    if (count == 0 && settings->json) {
-        printf("{\"type\":\"no_listener\",\"sample\":%d,\"time_ms\":%lld,"
-               "\"port\":%d}\n",
-               sample, time_ms, settings->port);
-    } else if (count == 0) {
-        printf("no TCP listener on port %d any more\n", settings->port);
-    }
-    qsort(list, count, sizeof list[0], compare_listeners);
-    for (i = 0; i < count; i++)
-        print_watch_line(settings, sample, time_ms, &list[i], counters, deltas);
+    if (settings->openmetrics)
+        print_openmetrics(list, count);
+    else
+        print_sample_lines(settings, sample, time_ms, list, count, counters,
+                           deltas);
     if (left_out > 0) {
         fprintf(stderr,
                 PROGRAM_NAME ": %zu more listeners on port %d not shown\n",

@@ -1,4 +1,4 @@
-/* --watch on Linux: the TCP listeners of a port, read through sock_diag. */
+/* Linux: the TCP listeners of a port, or all, read through sock_diag. */
 #include "tcpq_info.h"
 
 #include <errno.h>
@@ -16,7 +16,8 @@
 #define NETLINK_TIMEOUT_MS 2000
 #define NETLINK_MAX_RECEIVES 4096 /* per dump; a dump needs a few */
 
-/* One listener from an inet_diag message, added to list when on `port`. */
+/* One listener from an inet_diag message, added to list when on `port`
+   (0: any). */
 static void add_listener(const struct inet_diag_msg *message, int port,
                          struct listener *list, size_t capacity, size_t *count,
                          size_t *left_out)
@@ -26,7 +27,7 @@ static void add_listener(const struct inet_diag_msg *message, int port,
     socklen_t address_length;
 
     if (message->idiag_state != LINUX_TCP_LISTEN ||
-        ntohs(message->id.idiag_sport) != port) {
+        (port != 0 && ntohs(message->id.idiag_sport) != port)) {
         return;
     }
     if (*count >= capacity) {
@@ -37,7 +38,8 @@ static void add_listener(const struct inet_diag_msg *message, int port,
     memset(listener, 0, sizeof *listener);
     memset(&address, 0, sizeof address);
     listener->family = message->idiag_family;
-    listener->port = port;
+    listener->port = ntohs(message->id.idiag_sport);
+    listener->inode = message->idiag_inode;
     listener->queue_len = (int)message->idiag_rqueue;
     listener->queue_limit = (int)message->idiag_wqueue;
     if (message->idiag_family == AF_INET6) {
@@ -61,6 +63,8 @@ static void add_listener(const struct inet_diag_msg *message, int port,
     }
     format_address((struct sockaddr *)&address, address_length, listener->text,
                    sizeof listener->text, "address");
+    format_host((struct sockaddr *)&address, address_length, listener->host,
+                sizeof listener->host, "address");
 }
 
 /* One sock_diag dump of the TCP listeners of one family. The kernel
@@ -88,8 +92,9 @@ static int dump_listeners(int netlink_fd, int family, unsigned sequence,
     query.request.sdiag_family = (__u8)family;
     query.request.sdiag_protocol = IPPROTO_TCP;
     query.request.idiag_states = 1u << LINUX_TCP_LISTEN;
-    /* With a source port set the kernel skips other listeners: only an
-       optimisation, the port is checked again in add_listener. */
+    /* With a source port set the kernel skips other listeners (0: it
+       skips none): only an optimisation, the port is checked again in
+       add_listener. */
     query.request.id.idiag_sport = htons((unsigned short)port);
     memset(&kernel, 0, sizeof kernel);
     kernel.nl_family = AF_NETLINK;

@@ -1,4 +1,4 @@
-/* --watch where the OS gives no list of listeners: says it is unsupported. */
+/* Where the OS gives no list of listeners: --watch and --openmetrics fail. */
 #include "tcpq_info.h"
 
 #include <errno.h>
@@ -6,9 +6,9 @@
 
 static int unsupported(void)
 {
-    fprintf(stderr, PROGRAM_NAME ": --watch: not supported on this OS (it "
-                                 "reads listeners through Linux sock_diag "
-                                 "netlink)\n");
+    fprintf(stderr, PROGRAM_NAME ": --watch and --openmetrics: not "
+                                 "supported on this OS (they read listeners "
+                                 "through Linux sock_diag netlink)\n");
     errno = ENOSYS;
     return -1;
 }
