@@ -325,21 +325,26 @@ matrix:
 check-all: check check-asan check-valgrind check-tsan fuzz lint matrix
 
 # Debian build and test dependencies (sudo when not root): ss, nstat and
-# nft measure the kernel's queues in the tests; strace and gnuplot serve
-# make bench.
+# nft measure the kernel's queues in the tests; python3 and ab (apache2-
+# utils) are the real servers and load of tcpq-run's tests; strace and
+# gnuplot serve make bench.
 DEB_DEPS := build-essential pkg-config check iproute2 nftables strace \
             gnuplot-nox clang valgrind cppcheck clang-tidy musl-tools mandoc \
-            cmake meson ninja-build dpkg-dev debhelper fakeroot lintian
+            cmake meson ninja-build dpkg-dev debhelper fakeroot lintian \
+            python3 apache2-utils
 
-# promtool (package prometheus) checks tcpq-info --openmetrics in the tests
-DEB_DEPS += prometheus
+# promtool (package prometheus) checks tcpq-info --openmetrics in the
+# tests; without its recommends (a node exporter, a server to start)
+DEB_DEPS_ALONE := prometheus
 
 deps:
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	command -v apt-get >/dev/null || { echo "make deps: no apt-get; install a C compiler, make, pkg-config, Check, iproute2 (ss) and nftables by hand"; exit 1; }; \
 	$$SUDO apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_DEPS) >/dev/null && \
-	echo "make deps: $(DEB_DEPS) installed"
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    $(DEB_DEPS_ALONE) >/dev/null && \
+	echo "make deps: $(DEB_DEPS) $(DEB_DEPS_ALONE) installed"
 
 # ---- cross check: macOS and FreeBSD against their real headers ------------
 # Compiled (macOS also linked) here, never run: tests/cross.sh. Zig's `zig

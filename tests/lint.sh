@@ -41,8 +41,10 @@ case " $tool_srcs " in
 *" tools/tcpq-info/watch_none.c "*) ;;
 *) tool_srcs="$tool_srcs tools/tcpq-info/watch_none.c" ;;
 esac
+# tcpq-run and its preload library (Linux)
+run_srcs="$(${MAKE:-make} -s --no-print-directory print-RUN_SRCS) tools/tcpq-run/preload.c"
 # shellcheck disable=SC2086
-set -- $lib_srcs lib/os_posix.c examples/*.c $tool_srcs
+set -- $lib_srcs lib/os_posix.c examples/*.c $tool_srcs $run_srcs
 n=$#
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT INT TERM

@@ -17,6 +17,8 @@ LIB_SRCS=$(${MAKE:-make} -s --no-print-directory print-LIB_SRCS)
 EXAMPLE_SRCS=$(ls examples/*.c)
 # tcpq-info's files for this platform, as the Makefile builds it
 TOOL_SRCS=$(${MAKE:-make} -s --no-print-directory print-TOOL_SRCS)
+# tcpq-run and its preload library (Linux)
+RUN_SRCS=$(${MAKE:-make} -s --no-print-directory print-RUN_SRCS)
 TEST_SRCS=$(ls tests/check_*.c tests/tools/check_*.c)
 # the link-time wrappers tests/check_costs.c counts calls with
 TEST_WRAP=$(${MAKE:-make} -s --no-print-directory print-TEST_WRAP)
@@ -59,6 +61,17 @@ for cc in gcc clang; do
     # defines the same functions as watch_linux.c)
     $cc $WARN $OPT $CPPFLAGS_TREE -c tools/tcpq-info/watch_none.c \
         -o "$out/watch_none.o" || die "$cc -Werror build of tools/tcpq-info/watch_none.c"
+    if [ "$(uname -s)" = Linux ]; then
+        # shellcheck disable=SC2086
+        $cc $WARN $OPT $CPPFLAGS_TREE $RUN_SRCS $lib_objs -o "$out/tcpq-run" ||
+            die "$cc -Werror build of tcpq-run ($RUN_SRCS)"
+        # shellcheck disable=SC2086
+        $cc $WARN $OPT $CPPFLAGS_TREE -fPIC -shared \
+            -Wl,--version-script=tools/tcpq-run/preload.map \
+            tools/tcpq-run/preload.c tools/tcpq-run/settings.c $lib_objs \
+            -o "$out/libtcpq-preload.so" -ldl ||
+            die "$cc -Werror build of libtcpq-preload.so"
+    fi
     test_objs=""
     for src in $TEST_SRCS; do
         obj="$out/$(basename "$src" .c).o"
@@ -70,7 +83,7 @@ for cc in gcc clang; do
     # shellcheck disable=SC2086
     $cc $test_objs $lib_objs $check_libs -lpthread $TEST_WRAP -o "$out/check_tcpq" ||
         die "$cc link of the test suite"
-    echo "matrix: $cc -Werror (library, examples, tcpq-info, tests) ok"
+    echo "matrix: $cc -Werror (library, examples, tcpq-info, tcpq-run, tests) ok"
 done
 
 # ---- (b) musl, static ------------------------------------------------------

@@ -27,11 +27,11 @@ long run_parse_number(const char *text, long max, int sizes)
             break;
         case 'm':
         case 'M':
-            scale = 1024 * 1024;
+            scale = 1024L * 1024;
             break;
         case 'g':
         case 'G':
-            scale = 1024 * 1024 * 1024;
+            scale = 1024L * 1024 * 1024;
             break;
         default:
             return -1;
