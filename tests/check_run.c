@@ -360,7 +360,9 @@ Suite *run_suite(void)
     int built = access(RUN, X_OK) == 0 && access(PRELOAD, R_OK) == 0 &&
                 access(PROGRAM, X_OK) == 0;
     TCase *tc =
-        tq_tcase_if(s, "tcpq_run", built, 4, "tcpq-run is built on Linux only");
+        tq_tcase_if(s, "tcpq_run", built, 4,
+                    "tcpq-run, its preload library or tests/run_program not "
+                    "built here (make all tests/run_program; Linux)");
     TCase *tools;
 
     if (tc != NULL) {
