@@ -256,7 +256,7 @@ check-asan:
 
 check-valgrind:
 	$(Q)$(call VARIANT,valgrind) CFLAGS="-O1 -g" build/valgrind/tests/check_tcpq
-	$(Q)CK_FORK=no valgrind -q --leak-check=full \
+	$(Q)CK_FORK=no valgrind -q --leak-check=full --suppressions=tests/valgrind.supp \
 	    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
 	    ./build/valgrind/tests/check_tcpq
 
