@@ -202,7 +202,7 @@ static int connect_name(const char *host, const char *port,
     if (numeric > 0 &&
         (opt->mode == TCPQ_BLOCKING || opt->mode == TCPQ_MODE_KEEP) &&
         opt->source == NULL && opt->device == NULL &&
-        tcpq__numeric_endpoint(host, atoi(port), &to, &len)) {
+        tcpq__numeric_endpoint(host, (int)strtol(port, NULL, 10), &to, &len)) {
         if (tcpq__check_options(opt, TCPQ__CHECK_ALL | TCPQ__CHECK_CLIENT,
                                 report) < 0)
             return -1;
