@@ -99,6 +99,21 @@ LIB_SO := $(OUT)lib/$(SHARED_NAME)
 LIB_PC := $(OUT)lib/libtcpq.pc
 EXAMPLE_SRCS := examples/echo-server.c examples/echo-client.c
 EXAMPLES := $(EXAMPLE_SRCS:%.c=$(OUT)%)
+# The HTTP servers on event loops (examples/loop_server.h), Linux only as
+# epoll is, so not in EXAMPLE_SRCS, which make check-cross builds. Those
+# that need a library more (LOOP_PKG_name, its pkg-config name) are built
+# where pkg-config finds it, and said to be skipped where not.
+LOOP_PKG_libuv-server := libuv
+LOOP_PKG_libevent-server := libevent
+loop_pkg = $(LOOP_PKG_$(basename $(notdir $(1))))
+ifeq ($(UNAME_S),Linux)
+  LOOP_EXAMPLE_ALL := examples/epoll-server.c examples/libuv-server.c \
+                      examples/libevent-server.c
+endif
+LOOP_EXAMPLE_SRCS := $(strip $(foreach s,$(LOOP_EXAMPLE_ALL),$(if $(call loop_pkg,$(s)),\
+    $(if $(shell $(PKG_CONFIG) --exists $(call loop_pkg,$(s)) 2>/dev/null && echo y),$(s)),$(s))))
+LOOP_EXAMPLE_SKIPPED := $(filter-out $(LOOP_EXAMPLE_SRCS),$(LOOP_EXAMPLE_ALL))
+LOOP_EXAMPLES := $(LOOP_EXAMPLE_SRCS:%.c=$(OUT)%)
 # tcpq-info, the installed tool; TOOL_SRCS are its files on this platform,
 # the source of --watch's listeners picked by uname -s as OS_SRC is
 TOOLS := $(OUT)tools/tcpq-info/tcpq-info
@@ -156,13 +171,18 @@ $(LIB_PC): libtcpq.pc.in include/tcpq.h FORCE
 
 FORCE:
 
-examples: $(EXAMPLES)
+examples: $(EXAMPLES) $(LOOP_EXAMPLES)
+	@$(foreach s,$(LOOP_EXAMPLE_SKIPPED),echo "  SKIP   $(OUT)$(s:.c=): $(PKG_CONFIG) finds no $(call loop_pkg,$(s)) (make deps installs it)";)
 
-# The examples link the static library so that they run from the tree.
+# The examples link the static library so that they run from the tree; a
+# loop example also its loop library, with the flags pkg-config gives.
 $(OUT)examples/%: examples/%.c include/tcpq.h $(wildcard examples/*.h) $(LIB_A)
 	@mkdir -p $(@D)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(LIB_A) -lpthread $(LDLIBS)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) \
+	    $(if $(LOOP_PKG_$*),$$($(PKG_CONFIG) --cflags $(LOOP_PKG_$*))) \
+	    $(LDFLAGS) $< -o $@ $(LIB_A) \
+	    $(if $(LOOP_PKG_$*),$$($(PKG_CONFIG) --libs $(LOOP_PKG_$*))) -lpthread $(LDLIBS)
 
 .PHONY: tools
 all: tools
@@ -388,7 +408,8 @@ print-%:
 clean:
 	$(Q)rm -rf build
 	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib lib/libtcpq.pc \
-	    $(EXAMPLES) $(TOOLS) $(TEST_BIN) $(BENCHES) libtcpq-*.tar.gz
+	    $(EXAMPLES) $(LOOP_EXAMPLE_ALL:%.c=$(OUT)%) $(TOOLS) $(TEST_BIN) \
+	    $(BENCHES) libtcpq-*.tar.gz
 
 format:
 	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c tools/*/*.[ch] tests/tools/*.c
