@@ -233,7 +233,8 @@ static inline int loop_requests_done(const struct loop_options *o,
 
 static inline int loop_report_stop(int responses)
 {
-    printf(PROGRAM_NAME ": stopped after %d responses\n", responses);
+    printf(PROGRAM_NAME ": stopped after %d response%s\n", responses,
+           responses == 1 ? "" : "s");
     return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
