@@ -208,7 +208,15 @@ $(TEST_BIN): $(TEST_SRCS) tests/check_tcpq.h $(LIB_A)
 	    $(LDFLAGS) $(TEST_SRCS) -o $@ $(LIB_A) $$($(PKG_CONFIG) --libs check) \
 	    -lpthread $(TEST_WRAP) $(LDLIBS)
 
-check: all $(TEST_BIN)
+# tests/check_loops.c's stand-in for a supervisor that passes a listener
+# with O_NONBLOCK set
+TEST_HELPERS := $(OUT)tests/nonblock-exec
+$(OUT)tests/nonblock-exec: tests/nonblock_exec.c
+	@mkdir -p $(@D)
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(LDLIBS)
+
+check: all $(TEST_BIN) $(TEST_HELPERS)
 	$(Q)sh tests/manlint.sh
 	$(Q)NM="$(NM)" sh tests/layers.sh $(LIB_OBJS)
 	$(Q)CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/downstream.sh
@@ -307,10 +315,13 @@ check-all: check check-asan check-valgrind check-tsan fuzz lint matrix
 
 # Debian build and test dependencies (sudo when not root): ss, nstat and
 # nft measure the kernel's queues in the tests; strace and gnuplot serve
-# make bench.
+# make bench; libuv and libevent build the loop examples, which the tests
+# run under ab (apache2-utils) and systemd-socket-activate (systemd);
+# h2load (nghttp2-client) loads them by hand, with --h1.
 DEB_DEPS := build-essential pkg-config check iproute2 nftables strace \
             gnuplot-nox clang valgrind cppcheck clang-tidy musl-tools mandoc \
-            cmake meson ninja-build dpkg-dev debhelper fakeroot lintian
+            cmake meson ninja-build dpkg-dev debhelper fakeroot lintian \
+            libuv1-dev libevent-dev apache2-utils nghttp2-client systemd
 
 deps:
 	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -408,7 +419,7 @@ print-%:
 clean:
 	$(Q)rm -rf build
 	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib lib/libtcpq.pc \
-	    $(EXAMPLES) $(LOOP_EXAMPLE_ALL:%.c=$(OUT)%) $(TOOLS) $(TEST_BIN) \
+	    $(EXAMPLES) $(LOOP_EXAMPLE_ALL:%.c=$(OUT)%) $(TOOLS) $(TEST_BIN) $(TEST_HELPERS) \
 	    $(BENCHES) libtcpq-*.tar.gz
 
 format:
