@@ -234,13 +234,16 @@ static int serve_ab(const struct loop_example *e, int loop_default,
     return 0;
 }
 
+/* The lines a child prints go straight to the descriptor: its copy of
+   stdout's buffer may still hold the parent's text (CK_FORK=no). */
 static void print_run(const struct ab_run *run)
 {
-    printf("  %-17s backlog %4d: Complete requests %d, Failed requests %d, "
-           "Requests per second %.2f, Connect max %d ms, ListenOverflows "
-           "+%lld\n",
-           run->policy, run->backlog, run->complete, run->failed,
-           run->per_second, run->connect_max_ms, run->overflows_nstat);
+    dprintf(STDOUT_FILENO,
+            "  %-17s backlog %4d: Complete requests %d, Failed requests %d, "
+            "Requests per second %.2f, Connect max %d ms, ListenOverflows "
+            "+%lld\n",
+            run->policy, run->backlog, run->complete, run->failed,
+            run->per_second, run->connect_max_ms, run->overflows_nstat);
 }
 
 /* ab needs a descriptor per connection in flight, and so does the server */
@@ -278,12 +281,12 @@ static int ab_in_namespace(void *arg, char *why, size_t cap)
     if (serve_ab(e, 0, concurrency, &policy, why, cap) != 0 ||
         serve_ab(e, 1, concurrency, &plain, why, cap) != 0)
         return 1;
-    printf("loops: %s, ab -n %d -c %d, accept delay %d us in both runs "
-           "(without it no default overflowed here):\n",
-           e->name, AB_REQUESTS, concurrency, ACCEPT_DELAY_US);
+    dprintf(STDOUT_FILENO,
+            "loops: %s, ab -n %d -c %d, accept delay %d us in both runs "
+            "(without it no default overflowed here):\n",
+            e->name, AB_REQUESTS, concurrency, ACCEPT_DELAY_US);
     print_run(&policy);
     print_run(&plain);
-    fflush(stdout);
 
     TQ_REQUIRE(policy.backlog == somaxconn && policy.send_q == somaxconn,
                "libtcpq: backlog %d, ss Send-Q %d, not the namespace's "
@@ -425,13 +428,13 @@ static int activation_in_namespace(void *arg, char *why, size_t cap)
     a.exit_status = server_end(&s, 5000, &a.stopped_by_itself);
     if (rc != 0)
         return rc;
-    printf("loops: systemd-socket-activate -l %s --fdname=web, a shim sets "
-           "O_NONBLOCK, %s --listen-fds --backlog %d: ss Send-Q %d -> %d; "
-           "\"%s\"; first request answered: %s; exit %d\n",
-           listen_at, e->name, ACTIVATION_BACKLOG, a.send_q_before,
-           a.send_q_after, a.output,
-           strcmp(a.answer, HTTP_ANSWER) == 0 ? "yes" : "no", a.exit_status);
-    fflush(stdout);
+    dprintf(STDOUT_FILENO,
+            "loops: systemd-socket-activate -l %s --fdname=web, a shim sets "
+            "O_NONBLOCK, %s --listen-fds --backlog %d: ss Send-Q %d -> %d; "
+            "\"%s\"; first request answered: %s; exit %d\n",
+            listen_at, e->name, ACTIVATION_BACKLOG, a.send_q_before,
+            a.send_q_after, a.output,
+            strcmp(a.answer, HTTP_ANSWER) == 0 ? "yes" : "no", a.exit_status);
 
     TQ_REQUIRE(a.send_q_before == somaxconn,
                "systemd-socket-activate's backlog: ss Send-Q %d, not the "
