@@ -99,6 +99,21 @@ LIB_SO := $(OUT)lib/$(SHARED_NAME)
 LIB_PC := $(OUT)lib/libtcpq.pc
 EXAMPLE_SRCS := examples/echo-server.c examples/echo-client.c
 EXAMPLES := $(EXAMPLE_SRCS:%.c=$(OUT)%)
+# The HTTP servers on event loops (examples/loop_server.h), Linux only as
+# epoll is, so not in EXAMPLE_SRCS, which make check-cross builds. Those
+# that need a library more (LOOP_PKG_name, its pkg-config name) are built
+# where pkg-config finds it, and said to be skipped where not.
+LOOP_PKG_libuv-server := libuv
+LOOP_PKG_libevent-server := libevent
+loop_pkg = $(LOOP_PKG_$(basename $(notdir $(1))))
+ifeq ($(UNAME_S),Linux)
+  LOOP_EXAMPLE_ALL := examples/epoll-server.c examples/libuv-server.c \
+                      examples/libevent-server.c
+endif
+LOOP_EXAMPLE_SRCS := $(strip $(foreach s,$(LOOP_EXAMPLE_ALL),$(if $(call loop_pkg,$(s)),\
+    $(if $(shell $(PKG_CONFIG) --exists $(call loop_pkg,$(s)) 2>/dev/null && echo y),$(s)),$(s))))
+LOOP_EXAMPLE_SKIPPED := $(filter-out $(LOOP_EXAMPLE_SRCS),$(LOOP_EXAMPLE_ALL))
+LOOP_EXAMPLES := $(LOOP_EXAMPLE_SRCS:%.c=$(OUT)%)
 # tcpq-info, the installed tool; TOOL_SRCS are its files on this platform,
 # the source of --watch's listeners picked by uname -s as OS_SRC is
 TOOLS := $(OUT)tools/tcpq-info/tcpq-info
@@ -157,13 +172,18 @@ $(LIB_PC): libtcpq.pc.in include/tcpq.h FORCE
 
 FORCE:
 
-examples: $(EXAMPLES)
+examples: $(EXAMPLES) $(LOOP_EXAMPLES)
+	@$(foreach s,$(LOOP_EXAMPLE_SKIPPED),echo "  SKIP   $(OUT)$(s:.c=): $(PKG_CONFIG) finds no $(call loop_pkg,$(s)) (make deps installs it)";)
 
-# The examples link the static library so that they run from the tree.
+# The examples link the static library so that they run from the tree; a
+# loop example also its loop library, with the flags pkg-config gives.
 $(OUT)examples/%: examples/%.c include/tcpq.h $(wildcard examples/*.h) $(LIB_A)
 	@mkdir -p $(@D)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(LIB_A) -lpthread $(LDLIBS)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) \
+	    $(if $(LOOP_PKG_$*),$$($(PKG_CONFIG) --cflags $(LOOP_PKG_$*))) \
+	    $(LDFLAGS) $< -o $@ $(LIB_A) \
+	    $(if $(LOOP_PKG_$*),$$($(PKG_CONFIG) --libs $(LOOP_PKG_$*))) -lpthread $(LDLIBS)
 
 .PHONY: tools
 all: tools
@@ -221,13 +241,21 @@ $(TEST_BIN): $(TEST_SRCS) tests/check_tcpq.h $(LIB_A)
 	    $(LDFLAGS) $(TEST_SRCS) -o $@ $(LIB_A) $$($(PKG_CONFIG) --libs check) \
 	    -lpthread $(TEST_WRAP) $(LDLIBS)
 
+# tests/check_loops.c's stand-in for a supervisor that passes a listener
+# with O_NONBLOCK set, and tcpq-run's test program
+TEST_HELPERS := $(OUT)tests/nonblock-exec $(OUT)tests/run_program
+$(OUT)tests/nonblock-exec: tests/nonblock_exec.c
+	@mkdir -p $(@D)
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(LDLIBS)
+
 # a program that knows nothing of libtcpq, for tcpq-run's tests
 $(OUT)tests/run_program: tests/run_program.c
 	@mkdir -p $(@D)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(LDLIBS)
 
-check: all $(TEST_BIN) $(OUT)tests/run_program
+check: all $(TEST_BIN) $(TEST_HELPERS)
 	$(Q)sh tests/manlint.sh
 	$(Q)NM="$(NM)" sh tests/layers.sh $(LIB_OBJS)
 	$(Q)CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/downstream.sh
@@ -249,12 +277,12 @@ VARIANT = $(MAKE) -s OBJDIR=build/$(1)/obj OUT=build/$(1)/
 
 # the whole suite under AddressSanitizer + UBSan, in one process so that no
 # report is lost in a forked child
-check-asan:
+check-asan: all $(TEST_HELPERS)
 	$(Q)$(call VARIANT,asan) CC=clang CFLAGS="$(SAN_FLAGS)" \
 	    LDFLAGS="-fsanitize=address,undefined" build/asan/tests/check_tcpq
 	$(Q)CK_FORK=no ./build/asan/tests/check_tcpq
 
-check-valgrind:
+check-valgrind: all $(TEST_HELPERS)
 	$(Q)$(call VARIANT,valgrind) CFLAGS="-O1 -g" build/valgrind/tests/check_tcpq
 	$(Q)CK_FORK=no valgrind -q --leak-check=full --suppressions=tests/valgrind.supp \
 	    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
@@ -327,11 +355,13 @@ check-all: check check-asan check-valgrind check-tsan fuzz lint matrix
 # Debian build and test dependencies (sudo when not root): ss, nstat and
 # nft measure the kernel's queues in the tests; python3 and ab (apache2-
 # utils) are the real servers and load of tcpq-run's tests; strace and
-# gnuplot serve make bench.
+# gnuplot serve make bench; libuv and libevent build the loop examples,
+# which the tests run under ab and systemd-socket-activate (systemd);
+# h2load (nghttp2-client) loads them by hand, with --h1.
 DEB_DEPS := build-essential pkg-config check iproute2 nftables strace \
             gnuplot-nox clang valgrind cppcheck clang-tidy musl-tools mandoc \
             cmake meson ninja-build dpkg-dev debhelper fakeroot lintian \
-            python3 apache2-utils
+            python3 apache2-utils libuv1-dev libevent-dev nghttp2-client systemd
 
 # promtool (package prometheus) checks tcpq-info --openmetrics in the
 # tests; without its recommends (a node exporter, a server to start)
@@ -443,8 +473,8 @@ print-%:
 clean:
 	$(Q)rm -rf build
 	$(Q)rm -f lib/*.o lib/libtcpq.a lib/libtcpq.so* lib/libtcpq*.dylib lib/libtcpq.pc \
-	    $(EXAMPLES) $(TOOLS) $(TEST_BIN) tests/run_program $(BENCHES) \
-	    libtcpq-*.tar.gz
+	    $(EXAMPLES) $(LOOP_EXAMPLE_ALL:%.c=$(OUT)%) $(TOOLS) $(TEST_BIN) $(TEST_HELPERS) \
+	    tests/run_program $(BENCHES) libtcpq-*.tar.gz
 
 format:
 	clang-format -i include/*.h lib/*.c lib/*.h examples/*.c examples/*.h tests/*.c tests/*.h bench/*.c tools/*/*.[ch] tests/tools/*.c

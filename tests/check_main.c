@@ -34,6 +34,7 @@ int main(void)
     srunner_add_suite(runner, queue_suite());
     srunner_add_suite(runner, hygiene_suite());
     srunner_add_suite(runner, abi_suite());
+    srunner_add_suite(runner, loops_suite());
     srunner_run_all(runner, CK_ENV);
     failed = srunner_ntests_failed(runner);
     run = srunner_ntests_run(runner);

@@ -28,6 +28,7 @@ Suite *costs_suite(void);
 Suite *report_suite(void);
 Suite *options_suite(void);
 Suite *run_suite(void);
+Suite *loops_suite(void);
 
 /* ---- what this machine lets the tests do (probed once in main) --------- */
 struct tq_caps {

@@ -9,6 +9,20 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT INT TERM
 
 $MAKE -s install DESTDIR="$stage" PREFIX=/usr >/dev/null
+# the loop examples' libraries, as this system's pkg-config finds them,
+# before it is pointed at the stage alone
+loop_srcs=$($MAKE -s --no-print-directory print-LOOP_EXAMPLE_ALL)
+for src in $loop_srcs; do
+    name=$(basename "$src" .c)
+    pkg=$($MAKE -s --no-print-directory print-LOOP_PKG_"$name")
+    if [ -z "$pkg" ]; then
+        echo "$src" # libtcpq alone
+    elif pkg_flags=$($PKG_CONFIG --cflags --libs "$pkg" 2>/dev/null); then
+        echo "$src $pkg $pkg_flags"
+    else
+        echo "downstream: SKIP $name: $PKG_CONFIG finds no $pkg (make deps)" >&2
+    fi
+done >"$stage/loop-examples"
 export PKG_CONFIG_PATH="$stage/usr/lib/pkgconfig"
 export PKG_CONFIG_SYSROOT_DIR="$stage"
 export PKG_CONFIG_LIBDIR="$stage/usr/lib/pkgconfig"
@@ -31,6 +45,22 @@ if ! LD_LIBRARY_PATH="$stage/usr/lib" ldd "$stage/tcpq-info" | grep -q "$stage/u
     echo "downstream: tcpq-info is not linked against the staged libtcpq.so" >&2
     exit 1
 fi
+# the event-loop examples, as a program using libtcpq with libuv or
+# libevent is built: libtcpq's flags from the staged install, the loop
+# library's from the system; each must load the staged libtcpq.so
+loops=""
+while read -r src pkg loop_flags; do
+    name=$(basename "$src" .c)
+    # shellcheck disable=SC2086
+    $CC -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
+        "$src" -o "$stage/$name" $flags $loop_flags
+    if ! LD_LIBRARY_PATH="$stage/usr/lib" "$stage/$name" --help >/dev/null ||
+        ! LD_LIBRARY_PATH="$stage/usr/lib" ldd "$stage/$name" | grep -q "$stage/usr/lib/libtcpq.so"; then
+        echo "downstream: $name built with pkg-config does not run on the staged libtcpq.so" >&2
+        exit 1
+    fi
+    loops="$loops, $name${pkg:+ (+$pkg)}"
+done <"$stage/loop-examples"
 # the shared library exports the header's functions and nothing else
 if command -v nm >/dev/null 2>&1; then
     exported=$(nm -D --defined-only "$stage/usr/lib/libtcpq.so" | awk '{print $3}' | sort)
@@ -61,4 +91,4 @@ if [ "$left" -ne 0 ]; then
     echo "downstream: uninstall left $left files behind" >&2
     exit 1
 fi
-echo "downstream: libtcpq $version built and ran via pkg-config from a staged install: ok"
+echo "downstream: libtcpq $version: tcpq-info$loops built and ran via pkg-config from a staged install: ok"

@@ -43,22 +43,41 @@ case " $tool_srcs " in
 esac
 # tcpq-run and its preload library (Linux)
 run_srcs="$(${MAKE:-make} -s --no-print-directory print-RUN_SRCS) tools/tcpq-run/preload.c"
-# shellcheck disable=SC2086
-set -- $lib_srcs lib/os_posix.c examples/*.c $tool_srcs $run_srcs
-n=$#
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT INT TERM
+# One line a file: the file, then the flags it needs beyond the common
+# ones: a loop example its library's, from pkg-config (the Makefile's
+# LOOP_PKG_name), or a SKIP line where pkg-config finds none.
+PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+# shellcheck disable=SC2086
+for f in $lib_srcs lib/os_posix.c examples/*.c $tool_srcs $run_srcs; do
+    case $f in
+    examples/*) pkg=$(${MAKE:-make} -s --no-print-directory print-LOOP_PKG_"$(basename "$f" .c)") ;;
+    *) pkg= ;;
+    esac
+    if [ -z "$pkg" ]; then
+        echo "$f"
+    elif flags=$("$PKG_CONFIG" --cflags "$pkg" 2>/dev/null); then
+        echo "$f $flags"
+    else
+        echo "lint: clang-tidy SKIP $f: $PKG_CONFIG finds no $pkg (make deps)" >&2
+    fi
+done >"$out/files"
+n=$(wc -l <"$out/files")
 
 # One process per file, not all files in one: clang-tidy 14 carries
 # analyzer state from one file to the next (a false
 # clang-analyzer-valist.Uninitialized in echo-server.c otherwise).
 # shellcheck disable=SC2016  # $1..$3 expand in the inner sh
-printf '%s\n' "$@" | xargs -P "$JOBS" -I{} sh -c '
-    f=$1; log=$2/$(echo "$f" | tr / _).log
-    if ! "$3" --quiet "$f" -- -std=c99 -D_GNU_SOURCE -Iinclude -Ilib \
+xargs -P "$JOBS" -I{} sh -c '
+    out=$1 tidy=$2
+    set -- $3 # the file, then its own flags
+    f=$1; log=$out/$(echo "$f" | tr / _).log
+    shift
+    if ! "$tidy" --quiet "$f" -- -std=c99 -D_GNU_SOURCE -Iinclude -Ilib "$@" \
         >"$log" 2>&1; then
-        echo "$f" >>"$2/failed"
-    fi' sh {} "$out" "$CLANG_TIDY"
+        echo "$f" >>"$out/failed"
+    fi' sh "$out" "$CLANG_TIDY" {} <"$out/files"
 if [ -s "$out/failed" ]; then
     sort "$out/failed" | while read -r f; do
         cat "$out/$(echo "$f" | tr / _).log" >&2

@@ -26,6 +26,12 @@ TEST_WRAP=$(${MAKE:-make} -s --no-print-directory print-TEST_WRAP)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
+# The library a loop example needs beyond libtcpq (the Makefile's
+# LOOP_PKG_name): empty for the others.
+example_pkg() {
+    ${MAKE:-make} -s --no-print-directory print-LOOP_PKG_"$(basename "$1" .c)"
+}
+
 die() {
     echo "matrix: $* FAILED" >&2
     exit 1
@@ -50,8 +56,13 @@ for cc in gcc clang; do
     lib_objs=""
     for src in $LIB_SRCS; do lib_objs="$lib_objs $out/$(basename "$src" .c).o"; done
     for src in $EXAMPLE_SRCS; do
+        pkg=$(example_pkg "$src") pkg_flags=
+        if [ -n "$pkg" ] && ! pkg_flags=$("$PKG_CONFIG" --cflags --libs "$pkg" 2>/dev/null); then
+            echo "matrix: $cc: $src SKIPPED ($PKG_CONFIG finds no $pkg: make deps)"
+            continue
+        fi
         # shellcheck disable=SC2086
-        $cc $WARN $OPT $CPPFLAGS_TREE "$src" $lib_objs -lpthread \
+        $cc $WARN $OPT $CPPFLAGS_TREE "$src" $lib_objs $pkg_flags -lpthread \
             -o "$out/$(basename "$src" .c)" || die "$cc -Werror build of $src"
     done
     # shellcheck disable=SC2086
@@ -109,6 +120,10 @@ if command -v musl-gcc >/dev/null 2>&1; then
         lib_objs="$lib_objs $obj"
     done
     for src in $EXAMPLE_SRCS; do
+        if [ -n "$(example_pkg "$src")" ]; then
+            echo "matrix: musl: $src SKIPPED (no $(example_pkg "$src") built for musl)"
+            continue
+        fi
         # shellcheck disable=SC2086
         musl-gcc -static $WARN $OPT $CPPFLAGS_TREE -idirafter "$out/kernel-headers" \
             "$src" $lib_objs -lpthread -o "$out/$(basename "$src" .c)" ||
