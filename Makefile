@@ -353,15 +353,16 @@ matrix:
 check-all: check check-asan check-valgrind check-tsan fuzz lint matrix
 
 # Debian build and test dependencies (sudo when not root): ss, nstat and
-# nft measure the kernel's queues in the tests; python3 and ab (apache2-
-# utils) are the real servers and load of tcpq-run's tests; strace and
-# gnuplot serve make bench; libuv and libevent build the loop examples,
-# which the tests run under ab and systemd-socket-activate (systemd);
-# h2load (nghttp2-client) loads them by hand, with --h1.
+# nft measure the kernel's queues in the tests; python3, node (nodejs)
+# and ab (apache2-utils) are the real servers and load of tcpq-run's tests;
+# strace and gnuplot serve make bench; libuv and libevent build the loop
+# examples, which the tests run under ab and systemd-socket-activate
+# (systemd); h2load (nghttp2-client) loads them by hand, with --h1.
 DEB_DEPS := build-essential pkg-config check iproute2 nftables strace \
             gnuplot-nox clang valgrind cppcheck clang-tidy musl-tools mandoc \
             cmake meson ninja-build dpkg-dev debhelper fakeroot lintian \
-            python3 apache2-utils libuv1-dev libevent-dev nghttp2-client systemd
+            python3 nodejs apache2-utils libuv1-dev libevent-dev nghttp2-client \
+            systemd
 
 # promtool (package prometheus) checks tcpq-info --openmetrics in the
 # tests; without its recommends (a node exporter, a server to start)
