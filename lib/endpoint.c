@@ -113,10 +113,9 @@ int tcpq_open_listener_sized(const char *host, const char *port,
     struct tcpq_options options;
     struct tcpq_report *r;
 
-    if (tcpq__report_begin(&out, report, report_size, &r) < 0)
+    if (tcpq__call_begin(&out, report, report_size, &r, opt, opt_size,
+                         &options) < 0)
         return -1;
-    if (tcpq__options_in(opt, opt_size, &options, r) < 0)
-        return tcpq__report_end(&out, -1);
     return tcpq__report_end(&out, open_listener(host, port, &options, r));
 }
 
@@ -257,10 +256,9 @@ int tcpq_connect_sized(const char *host, const char *port,
     struct tcpq_options options;
     struct tcpq_report *r;
 
-    if (tcpq__report_begin(&out, report, report_size, &r) < 0)
+    if (tcpq__call_begin(&out, report, report_size, &r, opt, opt_size,
+                         &options) < 0)
         return -1;
-    if (tcpq__options_in(opt, opt_size, &options, r) < 0)
-        return tcpq__report_end(&out, -1);
     return tcpq__report_end(&out, connect_name(host, port, &options, r));
 }
 

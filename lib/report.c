@@ -112,6 +112,18 @@ int tcpq__report_end(struct tcpq__report_out *o, int rc)
     return rc;
 }
 
+int tcpq__call_begin(struct tcpq__report_out *o, struct tcpq_report *user,
+                     size_t report_size, struct tcpq_report **fill,
+                     const struct tcpq_options *opt, size_t opt_size,
+                     struct tcpq_options *full)
+{
+    if (tcpq__report_begin(o, user, report_size, fill) < 0)
+        return -1;
+    if (tcpq__options_in(opt, opt_size, full, *fill) < 0)
+        return tcpq__report_end(o, -1);
+    return 0;
+}
+
 /* ---- warnings ----------------------------------------------------------- */
 
 void tcpq__warn(struct tcpq_report *r, unsigned bit)

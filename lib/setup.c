@@ -147,10 +147,9 @@ int tcpq_set_buffers_sized(int fd, const struct tcpq_options *opt,
     struct tcpq_options options;
     struct tcpq_report *r;
 
-    if (tcpq__report_begin(&out, report, report_size, &r) < 0)
+    if (tcpq__call_begin(&out, report, report_size, &r, opt, opt_size,
+                         &options) < 0)
         return -1;
-    if (tcpq__options_in(opt, opt_size, &options, r) < 0)
-        return tcpq__report_end(&out, -1);
     return tcpq__report_end(&out, set_buffers(fd, &options, r));
 }
 
@@ -411,10 +410,9 @@ int tcpq_listen_sized(int fd, const struct tcpq_options *opt, size_t opt_size,
     struct tcpq_options options;
     struct tcpq_report *r;
 
-    if (tcpq__report_begin(&out, report, report_size, &r) < 0)
+    if (tcpq__call_begin(&out, report, report_size, &r, opt, opt_size,
+                         &options) < 0)
         return -1;
-    if (tcpq__options_in(opt, opt_size, &options, r) < 0)
-        return tcpq__report_end(&out, -1);
     return tcpq__report_end(&out, listen_on_fd(fd, &options, r));
 }
 

@@ -300,6 +300,14 @@ int tcpq__report_begin(struct tcpq__report_out *o, struct tcpq_report *user,
 /* Copies the report out, errno kept; returns rc. */
 int tcpq__report_end(struct tcpq__report_out *o, int rc);
 
+/* The start of a call that takes options and a report: tcpq__report_begin,
+   then tcpq__options_in into *full. -1 when either fails, the report then
+   already copied out (nothing more to do but return -1). */
+int tcpq__call_begin(struct tcpq__report_out *o, struct tcpq_report *user,
+                     size_t report_size, struct tcpq_report **fill,
+                     const struct tcpq_options *opt, size_t opt_size,
+                     struct tcpq_options *full);
+
 /* ---- limits.c: the host's limits ---------------------------------------- */
 
 /* The limits in `want`, every other figure -1, os and queue_model set;
