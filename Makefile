@@ -221,9 +221,13 @@ deps:
 # ---- benchmarks ------------------------------------------------------------
 BENCHES := bench/burst bench/io bench/accept bench/setup bench/syscalls
 
-bench/%: bench/%.c include/tcpq.h lib/libtcpq.a
+BENCH_UTIL := bench/bench_util.c bench/bench_util.h
+
+# each program with the helpers they share
+bench/%: bench/%.c $(BENCH_UTIL) include/tcpq.h lib/libtcpq.a
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< -o $@ lib/libtcpq.a -lpthread -lm $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $< bench/bench_util.c -o $@ \
+	    lib/libtcpq.a -lpthread -lm $(LDFLAGS)
 
 # ratios measured side by side in one run; not part of make check
 bench: $(BENCHES)

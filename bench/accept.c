@@ -1,21 +1,20 @@
 /* Accept throughput: tcpq_accept vs accept4 in an epoll loop, loopback. */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <tcpq.h>
+
+#include "bench_util.h"
 
 #define DEFAULT_CONNECTS 20000
 #define MAX_CONNECTS 1000000
@@ -31,6 +30,7 @@ static const char *const variant_names[] = {"accept4", "tcpq_accept"};
 
 struct client {
     int port;
+    int cpu; /* to pin to; -1: not pinned */
     int connects_wanted;
     pthread_mutex_t lock;
     int done;      /* under lock: the client has stopped */
@@ -38,27 +38,6 @@ struct client {
     int failed;    /* connects that failed */
     int first_error;
 };
-
-/* Pins the calling thread to one CPU, when there are two or more: the
-   rate is bimodal (about 33k vs 45k conn/s here) with the threads left to
-   wander, so each side keeps its own core in every run. */
-static void pin_to_cpu(size_t cpu)
-{
-    cpu_set_t set;
-
-    if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-        return;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* Blocking connect + close, as fast as it goes, until connects_wanted or
    CLIENT_LIMIT_NS. The client would close first and keep the TIME-WAIT:
@@ -77,7 +56,7 @@ static void *client_main(void *arg)
     long long deadline = now_ns() + CLIENT_LIMIT_NS;
     int connected = 0, failed = 0, first_error = 0, i, fd;
 
-    pin_to_cpu(1);
+    pin_to_cpu("accept", cl->cpu);
 
     memset(&to, 0, sizeof to);
     to.sin_family = AF_INET;
@@ -116,7 +95,7 @@ static void *client_main(void *arg)
 /* One run: a fresh non-blocking listener, the client thread, and an epoll
    loop that accepts until EAGAIN on each readiness and closes at once.
    Returns accepted connections per second, or -1 when it could not run. */
-static double run_variant(enum variant which, int connects)
+static double run_variant(enum variant which, int connects, int client_cpu)
 {
     struct tcpq_options opt;
     struct tcpq_report rep;
@@ -146,6 +125,7 @@ static double run_variant(enum variant which, int connects)
     memset(&cl, 0, sizeof cl);
     cl.port = atoi(colon + 1);
     cl.connects_wanted = connects;
+    cl.cpu = client_cpu;
     pthread_mutex_init(&cl.lock, NULL);
     start = now_ns();
     deadline = start + SERVER_LIMIT_NS;
@@ -204,81 +184,40 @@ out:
     return rate;
 }
 
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *values, int count)
-{
-    qsort(values, (size_t)count, sizeof *values, compare_double);
-    return count % 2 ? values[count / 2]
-                     : (values[count / 2 - 1] + values[count / 2]) / 2;
-}
-
-/* mkdir -p */
-static int make_dir(const char *dir)
-{
-    char path[4096];
-    char *p;
-
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (p = path + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     double rates[2][ROUNDS], ratios[ROUNDS], median_rate[2], median_ratio;
     char path[4096];
     const char *dir = "bench/results";
     FILE *f;
-    int connects = DEFAULT_CONNECTS, opt, round, v;
+    long connects = DEFAULT_CONNECTS;
+    const struct bench_option options[] = {
+        {'n', "CONNECTS", 1, MAX_CONNECTS, &connects, NULL,
+         "connects per run (default 20000)"},
+    };
+    int round, v, server_cpu, client_cpu;
 
-    while ((opt = getopt(argc, argv, "o:n:")) != -1) {
-        switch (opt) {
-        case 'o':
-            dir = optarg;
-            break;
-        case 'n':
-            connects = atoi(optarg);
-            break;
-        default:
-            fprintf(stderr, "usage: accept [-o DIR] [-n CONNECTS]\n");
-            return 1;
-        }
-    }
-    if (connects < 1 || connects > MAX_CONNECTS) {
-        fprintf(stderr, "accept: -n must be 1..%d\n", MAX_CONNECTS);
+    if (parse_options("accept", argc, argv, &dir, options,
+                      sizeof options / sizeof options[0]) < 0)
         return 1;
-    }
     if (make_dir(dir) < 0) {
         fprintf(stderr, "accept: mkdir %s: %s\n", dir, strerror(errno));
         return 1;
     }
     fprintf(stderr,
-            "accept: %d rounds of accept4 and tcpq_accept in turns, %d "
+            "accept: %d rounds of accept4 and tcpq_accept in turns, %ld "
             "connects or "
             "%.0f s each\n",
             ROUNDS, connects, (double)CLIENT_LIMIT_NS / 1e9);
-    pin_to_cpu(0);
+    /* the rate is bimodal (about 33k vs 45k conn/s here) with the threads
+       left to wander, so each side keeps its own core in every run */
+    first_two_cpus(&server_cpu, &client_cpu);
+    pin_to_cpu("accept", server_cpu);
     for (round = 0; round < ROUNDS; round++) {
         for (int i = 0; i < 2; i++) {
             v = (round + i) % 2; /* A B, B A, ...: neither always second */
-            rates[v][round] = run_variant((enum variant)v, connects);
+            rates[v][round] =
+                run_variant((enum variant)v, (int)connects, client_cpu);
             if (rates[v][round] <= 0) {
                 fprintf(stderr, "accept: %s accepted nothing\n",
                         variant_names[v]);

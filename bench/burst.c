@@ -21,6 +21,8 @@
 
 #include <tcpq.h>
 
+#include "bench_util.h"
+
 #define DEFAULT_CONNECTS 2000
 #define MAX_CONNECTS 20000
 #define GIVE_UP_NS 10000000000LL /* a burst is abandoned after 10 s */
@@ -65,13 +67,6 @@ struct server {
     int accepted; /* written by the server thread, read after join */
     int error;    /* errno of an unexpected accept failure, 0 if none */
 };
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void busy_work(void)
 {
@@ -317,23 +312,6 @@ static int run_policy(const struct policy *pol, int count, int somaxconn,
     return 0;
 }
 
-static int on_path(const char *program)
-{
-    const char *path = getenv("PATH"), *p;
-    char candidate[PATH_MAX];
-    size_t len;
-
-    for (p = path; p != NULL && *p != '\0'; p += len + (p[len] == ':')) {
-        len = strcspn(p, ":");
-        if (len == 0 || len + strlen(program) + 2 > sizeof candidate)
-            continue;
-        snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len, p, program);
-        if (access(candidate, X_OK) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 /* A real CPython server: listen() with its own default backlog
    (min(SOMAXCONN, 128)), accept + close; SIGALRM ends it after 30 s if
    we do not. */
@@ -406,10 +384,11 @@ static int run_python(int count, const char *dir, long long *latency_ns,
 {
     pid_t child;
     long long overflows_before = -1, overflows_after = -1;
+    char python3[PATH_MAX];
     int port, rc;
 
     out->name = "python3-server";
-    if (!on_path("python3")) {
+    if (!find_on_path("python3", python3, sizeof python3)) {
         fprintf(stderr, "burst: SKIP python3-server: python3 not on PATH\n");
         return 0;
     }
@@ -431,29 +410,6 @@ static int run_python(int count, const char *dir, long long *latency_ns,
     summarize(dir, latency_ns, count, out);
     note_run(out, overflows_after - overflows_before);
     return 1;
-}
-
-/* mkdir -p */
-static int make_dir(const char *dir)
-{
-    char path[PATH_MAX];
-    char *p;
-
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (p = path + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
-        return -1;
-    return 0;
 }
 
 /* Room for the burst's sockets. */
@@ -490,26 +446,18 @@ int main(int argc, char **argv)
     const char *dir = "bench/results";
     long long *latency_ns;
     double ratio;
-    int count = DEFAULT_CONNECTS, opt, python;
+    long n = DEFAULT_CONNECTS;
+    const struct bench_option options[] = {
+        {'n', "CONNECTS", 1, MAX_CONNECTS, &n, NULL,
+         "connects per burst (default 2000)"},
+    };
+    int count, python;
     size_t i;
 
-    while ((opt = getopt(argc, argv, "o:n:")) != -1) {
-        switch (opt) {
-        case 'o':
-            dir = optarg;
-            break;
-        case 'n':
-            count = atoi(optarg);
-            break;
-        default:
-            fprintf(stderr, "usage: burst [-o DIR] [-n CONNECTS]\n");
-            return 1;
-        }
-    }
-    if (count < 1 || count > MAX_CONNECTS) {
-        fprintf(stderr, "burst: -n must be 1..%d\n", MAX_CONNECTS);
+    if (parse_options("burst", argc, argv, &dir, options,
+                      sizeof options / sizeof options[0]) < 0)
         return 1;
-    }
+    count = (int)n;
     if (make_dir(dir) < 0) {
         fprintf(stderr, "burst: mkdir %s: %s\n", dir, strerror(errno));
         return 1;

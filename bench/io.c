@@ -22,7 +22,7 @@
  * on stderr.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* RUSAGE_THREAD, accept4, sched_setaffinity */
+#define _GNU_SOURCE /* RUSAGE_THREAD, accept4 */
 #endif
 #include <errno.h>
 #include <limits.h>
@@ -30,7 +30,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +40,8 @@
 #include <unistd.h>
 
 #include <tcpq.h>
+
+#include "bench_util.h"
 
 #define CALL_BYTES 4096            /* the measured side's call size */
 #define PEER_BYTES (256 * 1024)    /* the peer's call size */
@@ -73,14 +74,6 @@ struct peer {
     int err; /* errno of the peer's failure, 0 if none */
 };
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* The calling thread's CPU time (user+sys), in ns. The thread clock, not
    getrusage(RUSAGE_THREAD): on a thread that seldom sleeps the latter
    moves in whole clock ticks (4 ms at HZ=250, 500 ns per call over a
@@ -106,22 +99,6 @@ static long long rusage_thread_ns(void)
            ((long long)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
 }
 
-/* Pins the calling thread to one CPU (0 or 1 on this 2-core machine), so
-   that the measured side and its peer never share a core or migrate;
-   ignored where it fails. */
-static void pin_to_cpu(int cpu)
-{
-    cpu_set_t set;
-
-    if (cpu < 0 || cpu >= CPU_SETSIZE)
-        return;
-    CPU_ZERO(&set);
-    CPU_SET((size_t)cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) < 0)
-        fprintf(stderr, "io: sched_setaffinity cpu %d: %s\n", cpu,
-                strerror(errno));
-}
-
 /* Milliseconds left until deadline_ns, rounded up, as poll() takes them;
    0 when past due. */
 static int ms_left(long long deadline_ns)
@@ -134,6 +111,27 @@ static int ms_left(long long deadline_ns)
     return left > INT_MAX ? INT_MAX : (int)left;
 }
 
+/* poll() for `events` on fd with the time left until deadline_ns: 1 when
+   ready, 0 when interrupted (poll again), -1 on failure or at the
+   deadline (errno ETIMEDOUT). */
+static int poll_ready(int fd, short events, long long deadline_ns)
+{
+    struct pollfd pfd;
+    int ready;
+
+    pfd.fd = fd;
+    pfd.events = events;
+    pfd.revents = 0;
+    ready = poll(&pfd, 1, ms_left(deadline_ns));
+    if (ready < 0)
+        return errno == EINTR ? 0 : -1;
+    if (ready == 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    return 1;
+}
+
 /* CPython's sock_recv in timeout mode: the descriptor is non-blocking;
    poll() with the time left before every recv(), again on EAGAIN. */
 static ssize_t poll_recv(int fd, void *buf, size_t len)
@@ -142,21 +140,11 @@ static ssize_t poll_recv(int fd, void *buf, size_t len)
     int tries;
 
     for (tries = 0; tries < 1000; tries++) {
-        struct pollfd pfd;
         ssize_t n;
-        int ready;
-
-        pfd.fd = fd;
-        pfd.events = POLLIN;
-        pfd.revents = 0;
-        ready = poll(&pfd, 1, ms_left(deadline));
-        if (ready < 0 && errno != EINTR)
-            return -1;
-        if (ready == 0) {
-            errno = ETIMEDOUT;
-            return -1;
-        }
+        int ready = poll_ready(fd, POLLIN, deadline);
         if (ready < 0)
+            return -1;
+        if (ready == 0)
             continue;
         n = recv(fd, buf, len, 0);
         if (n >= 0)
@@ -177,21 +165,11 @@ static int poll_send_all(int fd, const char *buf, size_t len)
     int tries;
 
     for (tries = 0; sent < len && tries < 1000; tries++) {
-        struct pollfd pfd;
         ssize_t n;
-        int ready;
-
-        pfd.fd = fd;
-        pfd.events = POLLOUT;
-        pfd.revents = 0;
-        ready = poll(&pfd, 1, ms_left(deadline));
-        if (ready < 0 && errno != EINTR)
-            return -1;
-        if (ready == 0) {
-            errno = ETIMEDOUT;
-            return -1;
-        }
+        int ready = poll_ready(fd, POLLOUT, deadline);
         if (ready < 0)
+            return -1;
+        if (ready == 0)
             continue;
         n = send(fd, buf + sent, len - sent, MSG_NOSIGNAL);
         if (n >= 0)
@@ -232,7 +210,7 @@ static void *stream_peer(void *arg)
     struct peer *p = arg;
     size_t done = 0;
 
-    pin_to_cpu(p->cpu);
+    pin_to_cpu("io", p->cpu);
     errno = 0;
     if (p->dir == RECV) {
         memset(big, 'x', sizeof big);
@@ -494,7 +472,7 @@ static void *echo_peer(void *arg)
     long long i, max = 2LL * PINGPONG_ROUNDS * PINGPONG_TRIPS;
     char byte;
 
-    pin_to_cpu(p->cpu);
+    pin_to_cpu("io", p->cpu);
     for (i = 0; i < max && now_ns() < p->deadline_ns; i++) {
         ssize_t n = recv(p->fd, &byte, 1, 0);
         if (n <= 0 || raw_send_all(p->fd, &byte, 1) < 0)
@@ -558,22 +536,6 @@ static int pingpong(int listener, int peer_cpu, double rtt[2][MAX_ROUNDS])
 /* ---- statistics and output ------------------------------------------------
  */
 
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median(const double *values, int n)
-{
-    double sorted[MAX_ROUNDS];
-
-    memcpy(sorted, values, (size_t)n * sizeof *values);
-    qsort(sorted, (size_t)n, sizeof *sorted, compare_double);
-    return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-}
-
 static void row_plain(const char *variant, double figure, const char *unit)
 {
     printf("io,%s,%.3g,%s,-,-,-,-\n", variant, figure, unit);
@@ -632,18 +594,6 @@ static void report(enum direction dir, struct figures results[][MAX_ROUNDS],
               ">=1.5");
 }
 
-static void usage(void)
-{
-    fprintf(stderr,
-            "usage: io [-o DIR] [-s MiB] [-r ROUNDS] [-P]\n"
-            "  -s MiB     bytes each variant streams (default 1024)\n"
-            "  -r ROUNDS  rounds it is split in, 1..%d, chunks >= 1 MiB "
-            "(default %d)\n"
-            "  -P         do not pin the two threads to two CPUs\n"
-            "  -o DIR     results directory (unused: rows go to stdout)\n",
-            MAX_ROUNDS, DEFAULT_ROUNDS);
-}
-
 /* Every round of one direction, spread over CONNECTIONS connections. */
 static int run_direction(int listener, int peer_cpu, enum direction dir,
                          int rounds, size_t chunk,
@@ -667,60 +617,29 @@ int main(int argc, char **argv)
     static double rtt[2][MAX_ROUNDS];
     double ratio[MAX_ROUNDS];
     struct tcpq_report rep;
-    cpu_set_t cpus;
-    int pin = 1;
+    int no_pin = 0;
     long stream_mib = 1024, rounds = DEFAULT_ROUNDS;
+    const struct bench_option options[] = {
+        {'s', "MiB", 1, MAX_STREAM_MIB, &stream_mib, NULL,
+         "bytes each variant streams (default 1024)"},
+        {'r', "ROUNDS", 1, MAX_ROUNDS, &rounds, NULL,
+         "rounds it is split in, chunks >= 1 MiB (default 32)"},
+        {'P', NULL, 0, 0, NULL, &no_pin,
+         "do not pin the two threads to two CPUs"},
+    };
     long long start = now_ns();
     size_t chunk;
-    int listener, opt_char, round, measured_cpu = -1, peer_cpu = -1;
+    int listener, round, measured_cpu = -1, peer_cpu = -1;
 
-    while ((opt_char = getopt(argc, argv, "o:s:r:Ph")) != -1) {
-        char *end = NULL;
-        switch (opt_char) {
-        case 'o':
-            break; /* nothing is written there */
-        case 'P':
-            pin = 0;
-            break;
-        case 's':
-            stream_mib = strtol(optarg, &end, 10);
-            if (*end != '\0' || stream_mib < 1 || stream_mib > MAX_STREAM_MIB) {
-                fprintf(stderr, "io: -s %s: 1..%d MiB\n", optarg,
-                        MAX_STREAM_MIB);
-                return 1;
-            }
-            break;
-        case 'r':
-            rounds = strtol(optarg, &end, 10);
-            if (*end != '\0' || rounds < 1 || rounds > MAX_ROUNDS) {
-                fprintf(stderr, "io: -r %s: 1..%d\n", optarg, MAX_ROUNDS);
-                return 1;
-            }
-            break;
-        default:
-            usage();
-            return 1;
-        }
-    }
-    if (optind != argc) {
-        usage();
+    if (parse_options("io", argc, argv, NULL, options,
+                      sizeof options / sizeof options[0]) < 0)
         return 1;
-    }
     if (rounds > stream_mib)
         rounds = stream_mib; /* chunks of at least 1 MiB */
     chunk = ((size_t)stream_mib << 20) / (size_t)rounds;
-    if (pin && sched_getaffinity(0, sizeof cpus, &cpus) == 0) {
-        /* the first two CPUs this process may use */
-        for (round = 0; round < CPU_SETSIZE && peer_cpu < 0; round++)
-            if (CPU_ISSET((size_t)round, &cpus)) {
-                if (measured_cpu < 0)
-                    measured_cpu = round;
-                else
-                    peer_cpu = round;
-            }
-        if (peer_cpu < 0)
-            measured_cpu = -1; /* one CPU: nothing to separate */
-        pin_to_cpu(measured_cpu);
+    if (!no_pin) {
+        first_two_cpus(&measured_cpu, &peer_cpu);
+        pin_to_cpu("io", measured_cpu);
     }
     listener = tcpq_open_listener("127.0.0.1", "0", NULL, &rep);
     if (listener < 0) {

@@ -32,6 +32,8 @@
 
 #include <tcpq.h>
 
+#include "bench_util.h"
+
 #define RUNS 2000  /* timed setups of each kind */
 #define WARMUP 100 /* untimed, before */
 #define TIME_LIMIT_NS 20000000000LL
@@ -50,14 +52,6 @@ struct syscall_table {
     long calls[MAX_SYSCALLS];
     long total;
 };
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* The sequence a careful programmer writes by hand. */
 static int hand_written_listener(void)
@@ -126,25 +120,10 @@ static int child_main(const char *kind, const char *count_text)
 /* ---- timing ---------------------------------------------------------------
  */
 
-static int compare_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median_us(long long *ns, int n)
-{
-    qsort(ns, (size_t)n, sizeof *ns, compare_ll);
-    return (n % 2 ? (double)ns[n / 2]
-                  : ((double)ns[n / 2 - 1] + (double)ns[n / 2]) / 2) /
-           1e3;
-}
-
 /* Median microseconds per setup of each kind; -1 when setup failed. */
 static int time_setups(double us[2])
 {
-    static long long ns[2][RUNS];
+    static double ns[2][RUNS];
     long long start = now_ns();
     int i, j, runs = 0;
 
@@ -157,14 +136,14 @@ static int time_setups(double us[2])
             long long t0 = now_ns();
             if (setup_once(k) < 0)
                 return -1;
-            ns[k][i] = now_ns() - t0;
+            ns[k][i] = (double)(now_ns() - t0);
         }
         runs++;
     }
     if (runs < RUNS)
         fprintf(stderr, "setup: time limit: %d runs of each\n", runs);
-    us[HAND] = median_us(ns[HAND], runs);
-    us[TCPQ] = median_us(ns[TCPQ], runs);
+    us[HAND] = median(ns[HAND], runs) / 1e3;
+    us[TCPQ] = median(ns[TCPQ], runs) / 1e3;
     fprintf(stderr,
             "setup: median of %d interleaved runs each: %.2f us "
             "hand-written, %.2f us tcpq_open_listener\n",
@@ -174,30 +153,6 @@ static int time_setups(double us[2])
 
 /* ---- strace ---------------------------------------------------------------
  */
-
-/* strace's path, if it is on PATH. */
-static int find_strace(char *out, size_t size)
-{
-    const char *path = getenv("PATH");
-    char dir[PATH_MAX];
-
-    if (path == NULL)
-        path = "/usr/bin:/bin";
-    while (*path != '\0') {
-        size_t len = strcspn(path, ":");
-        if (len > 0 && len < sizeof dir) {
-            memcpy(dir, path, len);
-            dir[len] = '\0';
-            if ((size_t)snprintf(out, size, "%s/strace", dir) < size &&
-                access(out, X_OK) == 0)
-                return 1;
-        }
-        path += len;
-        if (*path == ':')
-            path++;
-    }
-    return 0;
-}
 
 /* Runs strace with `options` on this program's child mode, the trace in
    `trace_file`; bounded in time. 0 when strace and the child succeeded. */
@@ -366,13 +321,6 @@ static int max_procfs_opens(const char *strace, const char *self,
     return max;
 }
 
-static void usage(void)
-{
-    fprintf(stderr,
-            "usage: setup [-o DIR]\n"
-            "  -o DIR  results directory (unused: rows go to stdout)\n");
-}
-
 int main(int argc, char **argv)
 {
     char strace[PATH_MAX], self[PATH_MAX],
@@ -380,24 +328,18 @@ int main(int argc, char **argv)
     double us[2], calls[2] = {-1, -1};
     long long start = now_ns();
     ssize_t len;
-    int opt_char, max_opens = -1, have_strace, fd;
+    long stream_mib = 0;
+    const struct bench_option options[] = {
+        {'s', "MiB", 0, LONG_MAX, &stream_mib, NULL,
+         "ignored: there is no stream to size"},
+    };
+    int max_opens = -1, have_strace, fd;
 
     if (argc == 4 && strcmp(argv[1], "--child") == 0)
         return child_main(argv[2], argv[3]);
-    while ((opt_char = getopt(argc, argv, "o:s:h")) != -1) {
-        switch (opt_char) {
-        case 'o':
-        case 's':
-            break; /* nothing is written there; no stream to size */
-        default:
-            usage();
-            return 1;
-        }
-    }
-    if (optind != argc) {
-        usage();
+    if (parse_options("setup", argc, argv, NULL, options,
+                      sizeof options / sizeof options[0]) < 0)
         return 1;
-    }
     if (time_setups(us) < 0)
         return 1;
     printf("setup,hand-written,%.3g,us,-,-,-,-\n", us[HAND]);
@@ -406,7 +348,7 @@ int main(int argc, char **argv)
            us[TCPQ] / us[HAND] <= 2 ? "pass" : "FAIL");
     fflush(stdout);
 
-    have_strace = find_strace(strace, sizeof strace);
+    have_strace = find_on_path("strace", strace, sizeof strace);
     len = readlink("/proc/self/exe", self, sizeof self - 1);
     if (len <= 0) {
         snprintf(self, sizeof self, "%s", argv[0]);
