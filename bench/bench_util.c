@@ -134,6 +134,84 @@ int parse_options(const char *prog, int argc, char **argv, const char **dir,
     return 0;
 }
 
+/* The q-quantile of n sorted values, interpolated (R's type 7). */
+static double quantile_sorted(const double *sorted, int n, double q)
+{
+    double at = q * (n - 1);
+    int lo = (int)at;
+
+    if (lo >= n - 1)
+        return sorted[n - 1];
+    return sorted[lo] + (sorted[lo + 1] - sorted[lo]) * (at - lo);
+}
+
+struct spread spread_of(const double *values, int n)
+{
+    double *sorted = sorted_copy(values, n);
+    struct spread s;
+
+    if (sorted == NULL) {
+        fprintf(stderr, "bench: out of memory\n");
+        exit(1);
+    }
+    s.p25 = quantile_sorted(sorted, n, 0.25);
+    s.median = quantile_sorted(sorted, n, 0.5);
+    s.p75 = quantile_sorted(sorted, n, 0.75);
+    free(sorted);
+    return s;
+}
+
+/* See bench_util.h: pass, FAIL or within-noise by where the interquartile
+   range lies against the target ">=b", "<=b" or "==b" (a trailing unit,
+   as in ">=10x", is ignored). */
+static const char *verdict(struct spread s, const char *target)
+{
+    double b = atof(target + 2);
+
+    if (strncmp(target, ">=", 2) == 0)
+        return s.p25 >= b ? "pass" : s.p75 < b ? "FAIL" : "within-noise";
+    if (strncmp(target, "<=", 2) == 0)
+        return s.p75 <= b ? "pass" : s.p25 > b ? "FAIL" : "within-noise";
+    if (strncmp(target, "==", 2) == 0)
+        return s.p25 == b && s.p75 == b ? "pass"
+               : s.p25 > b || s.p75 < b ? "FAIL"
+                                        : "within-noise";
+    return "-";
+}
+
+/* A ratio or a spread's end, as the table prints it: three decimals near
+   1, three significant digits from 10 on. */
+static void format_value(char *out, size_t size, double v)
+{
+    snprintf(out, size, v < 10 && v > -10 ? "%.3f" : "%.3g", v);
+}
+
+void row_plain(const char *section, const char *variant, double figure,
+               const char *unit)
+{
+    printf("%s,%s,%.3g,%s,-,-,-,-,-\n", section, variant, figure, unit);
+}
+
+void row_verdict(const char *section, const char *variant, double figure,
+                 const char *unit, const char *reference, const double *values,
+                 int n, const char *target)
+{
+    struct spread s = spread_of(values, n);
+    char ratio[32] = "-", spread[64] = "-", p25[32], p75[32];
+
+    if (reference != NULL)
+        format_value(ratio, sizeof ratio, s.median);
+    if (n > 1) {
+        format_value(p25, sizeof p25, s.p25);
+        format_value(p75, sizeof p75, s.p75);
+        snprintf(spread, sizeof spread, "%s-%s", p25, p75);
+    }
+    printf("%s,%s,%.3g,%s,%s,%s,%s,%s,%s\n", section, variant, figure, unit,
+           reference != NULL ? reference : "-", ratio, spread,
+           target != NULL ? target : "-",
+           target != NULL ? verdict(s, target) : "-");
+}
+
 int make_dir(const char *dir)
 {
     char path[PATH_MAX];

@@ -11,6 +11,43 @@ long long now_ns(void);
 /* The median of n values (n >= 1); the values are left as they are. */
 double median(const double *values, int n);
 
+/* The quartiles of n values (n >= 1), interpolated between the sorted
+   values; the values are left as they are. */
+struct spread {
+    double p25, median, p75;
+};
+struct spread spread_of(const double *values, int n);
+
+/* ---- rows -----------------------------------------------------------------
+   Every program prints CSV rows on stdout:
+     section,variant,figure,unit,reference,ratio,spread,target,verdict
+   ratio is the median of the per-round ratios to the reference, spread
+   their interquartile range "p25-p75" (no comma: one field).
+
+   The verdict rule. A timed figure is measured in R interleaved rounds, and
+   each round gives one value (a ratio to the reference, measured side by
+   side in that round). Against a target ">=b" (likewise "<=b", "==b"):
+     pass          the whole interquartile range meets it (p25 >= b)
+     FAIL          the whole interquartile range misses it (p75 < b)
+     within-noise  the range straddles b: on this machine, in this run, a
+                   round cannot tell whether the target holds, and the
+                   median alone would flip from run to run
+   The verdict is about the rounds a reader would see, not about the median
+   alone: a median 0.01 above its bound, with rounds spread 0.10 either
+   side, says nothing, and is reported as within-noise. */
+
+/* A row without a reference or a target. */
+void row_plain(const char *section, const char *variant, double figure,
+               const char *unit);
+
+/* A row judged on n per-round values: figure (in unit), the median of
+   values as the ratio to `reference` (NULL: the row has no ratio column,
+   the values are the figure's own), their spread and, where target is
+   not NULL, the verdict. */
+void row_verdict(const char *section, const char *variant, double figure,
+                 const char *unit, const char *reference, const double *values,
+                 int n, const char *target);
+
 /* One command-line option of a bench program: -letter N, a whole number
    in min..max stored in *value; or, where value is NULL, a flag that sets
    *flag to 1. */

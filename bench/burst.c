@@ -432,10 +432,10 @@ static int raise_fd_limit(int count)
 
 static void print_rows(const struct run *r)
 {
-    printf("burst,%s-max,%.3g,s,-,-,-,-\n", r->name, r->max_s);
-    printf("burst,%s-p50,%.3g,ms,-,-,-,-\n", r->name, r->p50_ms);
-    printf("burst,%s-p99,%.3g,ms,-,-,-,-\n", r->name, r->p99_ms);
-    printf("burst,%s-over-0.9s,%d,count,-,-,-,-\n", r->name,
+    printf("burst,%s-max,%.3g,s,-,-,-,-,-\n", r->name, r->max_s);
+    printf("burst,%s-p50,%.3g,ms,-,-,-,-,-\n", r->name, r->p50_ms);
+    printf("burst,%s-p99,%.3g,ms,-,-,-,-,-\n", r->name, r->p99_ms);
+    printf("burst,%s-over-0.9s,%d,count,-,-,-,-,-\n", r->name,
            r->over_retransmit);
 }
 
@@ -445,7 +445,8 @@ int main(int argc, char **argv)
     struct tcpq_limits limits;
     const char *dir = "bench/results";
     long long *latency_ns;
-    double ratio;
+    double ratio, overs;
+    char name[64], ref[64];
     long n = DEFAULT_CONNECTS;
     const struct bench_option options[] = {
         {'n', "CONNECTS", 1, MAX_CONNECTS, &n, NULL,
@@ -494,17 +495,18 @@ int main(int argc, char **argv)
 
     /* runs[0] is libtcpq-default, runs[1] python-128 */
     ratio = runs[0].max_s > 0 ? runs[1].max_s / runs[0].max_s : 0;
-    printf("burst,%s-max,%.3g,s,%s-max,%.2f,>=10x,%s\n", runs[0].name,
-           runs[0].max_s, runs[1].name, ratio, ratio >= 10 ? "pass" : "FAIL");
-    printf("burst,%s-p50,%.3g,ms,-,-,-,-\n", runs[0].name, runs[0].p50_ms);
-    printf("burst,%s-p99,%.3g,ms,-,-,-,-\n", runs[0].name, runs[0].p99_ms);
-    printf("burst,%s-over-0.9s,%d,count,-,-,==0,%s\n", runs[0].name,
-           runs[0].over_retransmit,
-           runs[0].over_retransmit == 0 ? "pass" : "FAIL");
+    overs = runs[0].over_retransmit;
+    snprintf(name, sizeof name, "%s-max", runs[0].name);
+    snprintf(ref, sizeof ref, "%s-max", runs[1].name);
+    row_verdict("burst", name, runs[0].max_s, "s", ref, &ratio, 1, ">=10x");
+    printf("burst,%s-p50,%.3g,ms,-,-,-,-,-\n", runs[0].name, runs[0].p50_ms);
+    printf("burst,%s-p99,%.3g,ms,-,-,-,-,-\n", runs[0].name, runs[0].p99_ms);
+    snprintf(name, sizeof name, "%s-over-0.9s", runs[0].name);
+    row_verdict("burst", name, overs, "count", NULL, &overs, 1, "==0");
     for (i = 1; i < RUN_COUNT; i++)
         if (runs[i].ran)
             print_rows(&runs[i]);
     if (python == 0)
-        printf("burst,python3-server,skipped,-,-,-,-,-\n");
+        printf("burst,python3-server,skipped,-,-,-,-,-,-\n");
     return 0;
 }

@@ -18,8 +18,8 @@
  * thread's user+sys time per call (thread clock; getrusage(RUSAGE_THREAD)
  * agrees on each connection's total, see thread_cpu_ns). The two threads
  * are pinned to two CPUs (-P: not pinned). CSV rows on stdout
- * (section,variant,figure,unit,reference,ratio,target,verdict), the rest
- * on stderr.
+ * (section,variant,figure,unit,reference,ratio,spread,target,verdict; see
+ * bench_util.h for the verdict rule), the rest on stderr.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* RUSAGE_THREAD, accept4 */
@@ -536,22 +536,6 @@ static int pingpong(int listener, int peer_cpu, double rtt[2][MAX_ROUNDS])
 /* ---- statistics and output ------------------------------------------------
  */
 
-static void row_plain(const char *variant, double figure, const char *unit)
-{
-    printf("io,%s,%.3g,%s,-,-,-,-\n", variant, figure, unit);
-}
-
-/* A row compared to a reference: target ">=x" or "<=x". */
-static void row_ratio(const char *variant, double figure, const char *unit,
-                      const char *reference, double ratio, const char *target)
-{
-    double bound = atof(target + 2);
-    int pass = target[0] == '>' ? ratio >= bound : ratio <= bound;
-
-    printf("io,%s,%.3g,%s,%s,%.2f,%s,%s\n", variant, figure, unit, reference,
-           ratio, target, pass ? "pass" : "FAIL");
-}
-
 /* The rows of one direction from results[variant][round]. */
 static void report(enum direction dir, struct figures results[][MAX_ROUNDS],
                    int rounds)
@@ -569,29 +553,29 @@ static void report(enum direction dir, struct figures results[][MAX_ROUNDS],
         }
     snprintf(ref, sizeof ref, "%s-raw", side);
     snprintf(ref_cpu, sizeof ref_cpu, "%s-raw-cpu", side);
-    row_plain(ref, median(gib[RAW], rounds), "GiB/s");
-    row_plain(ref_cpu, median(cpu[RAW], rounds), "ns/call");
+    row_plain("io", ref, median(gib[RAW], rounds), "GiB/s");
+    row_plain("io", ref_cpu, median(cpu[RAW], rounds), "ns/call");
     for (v = BLOCKING; v <= TIMEOUT; v++) {
         for (r = 0; r < rounds; r++)
             ratio[r] = gib[v][r] / gib[RAW][r];
         snprintf(name, sizeof name, "%s-%s", side, variant_name[v]);
-        row_ratio(name, median(gib[v], rounds), "GiB/s", ref,
-                  median(ratio, rounds), ">=0.95");
+        row_verdict("io", name, median(gib[v], rounds), "GiB/s", ref, ratio,
+                    rounds, ">=0.95");
         for (r = 0; r < rounds; r++)
             ratio[r] = cpu[v][r] / cpu[RAW][r];
         snprintf(name, sizeof name, "%s-%s-cpu", side, variant_name[v]);
-        row_ratio(name, median(cpu[v], rounds), "ns/call", ref_cpu,
-                  median(ratio, rounds), "<=1.05");
+        row_verdict("io", name, median(cpu[v], rounds), "ns/call", ref_cpu,
+                    ratio, rounds, "<=1.05");
     }
     snprintf(ref, sizeof ref, "%s-poll", side);
-    row_plain(ref, median(gib[POLL], rounds), "GiB/s");
+    row_plain("io", ref, median(gib[POLL], rounds), "GiB/s");
     snprintf(name, sizeof name, "%s-poll-cpu", side);
-    row_plain(name, median(cpu[POLL], rounds), "ns/call");
+    row_plain("io", name, median(cpu[POLL], rounds), "ns/call");
     for (r = 0; r < rounds; r++)
         ratio[r] = gib[TIMEOUT][r] / gib[POLL][r];
     snprintf(name, sizeof name, "%s-tcpq-timeout-vs-poll", side);
-    row_ratio(name, median(ratio, rounds), "x", ref, median(ratio, rounds),
-              ">=1.5");
+    row_verdict("io", name, median(ratio, rounds), "x", ref, ratio, rounds,
+                ">=1.5");
 }
 
 /* Every round of one direction, spread over CONNECTIONS connections. */
@@ -664,9 +648,10 @@ int main(int argc, char **argv)
     report(SEND, results[SEND], (int)rounds);
     for (round = 0; round < PINGPONG_ROUNDS; round++)
         ratio[round] = rtt[1][round] / rtt[0][round];
-    row_plain("pingpong-rtt-raw", median(rtt[0], PINGPONG_ROUNDS), "us");
-    printf("io,pingpong-rtt-tcpq-timeout,%.3g,us,pingpong-rtt-raw,%.2f,-,-\n",
-           median(rtt[1], PINGPONG_ROUNDS), median(ratio, PINGPONG_ROUNDS));
+    row_plain("io", "pingpong-rtt-raw", median(rtt[0], PINGPONG_ROUNDS), "us");
+    row_verdict("io", "pingpong-rtt-tcpq-timeout",
+                median(rtt[1], PINGPONG_ROUNDS), "us", "pingpong-rtt-raw",
+                ratio, PINGPONG_ROUNDS, NULL);
     fprintf(stderr, "io: %.1f s\n", (double)(now_ns() - start) / 1e9);
     return 0;
 }

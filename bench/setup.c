@@ -9,8 +9,8 @@
  * setup costs; and under `strace -f -e trace=openat,write` doing one
  * tcpq_open_listener between markers, to count the opens of each /proc
  * file. CSV rows on stdout
- * (section,variant,figure,unit,reference,ratio,target,verdict), the rest
- * on stderr.
+ * (section,variant,figure,unit,reference,ratio,spread,target,verdict; see
+ * bench_util.h for the verdict rule), the rest on stderr.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -325,7 +325,7 @@ int main(int argc, char **argv)
 {
     char strace[PATH_MAX], self[PATH_MAX],
         trace_file[] = "/tmp/tcpq-setup-XXXXXX";
-    double us[2], calls[2] = {-1, -1};
+    double us[2], calls[2] = {-1, -1}, ratio, opens;
     long long start = now_ns();
     ssize_t len;
     long stream_mib = 0;
@@ -342,10 +342,10 @@ int main(int argc, char **argv)
         return 1;
     if (time_setups(us) < 0)
         return 1;
-    printf("setup,hand-written,%.3g,us,-,-,-,-\n", us[HAND]);
-    printf("setup,tcpq_open_listener,%.3g,us,hand-written,%.2f,<=2,%s\n",
-           us[TCPQ], us[TCPQ] / us[HAND],
-           us[TCPQ] / us[HAND] <= 2 ? "pass" : "FAIL");
+    ratio = us[TCPQ] / us[HAND];
+    row_plain("setup", "hand-written", us[HAND], "us");
+    row_verdict("setup", "tcpq_open_listener", us[TCPQ], "us", "hand-written",
+                &ratio, 1, "<=2");
     fflush(stdout);
 
     have_strace = find_on_path("strace", strace, sizeof strace);
@@ -368,19 +368,21 @@ int main(int argc, char **argv)
         unlink(trace_file);
     }
     if (calls[HAND] >= 0)
-        printf("setup,hand-written-syscalls,%.3g,count,-,-,-,-\n", calls[HAND]);
+        row_plain("setup", "hand-written-syscalls", calls[HAND], "count");
     else
-        printf("setup,hand-written-syscalls,skipped,count,-,-,-,-\n");
+        printf("setup,hand-written-syscalls,skipped,count,-,-,-,-,-\n");
     if (calls[TCPQ] >= 0)
-        printf("setup,tcpq_open_listener-syscalls,%.3g,count,-,-,-,-\n",
-               calls[TCPQ]);
+        row_plain("setup", "tcpq_open_listener-syscalls", calls[TCPQ], "count");
     else
-        printf("setup,tcpq_open_listener-syscalls,skipped,count,-,-,-,-\n");
+        printf("setup,tcpq_open_listener-syscalls,skipped,count,-,-,-,-,-\n");
+    /* a count, not a timed figure: one traced call, exact */
+    opens = max_opens;
     if (max_opens >= 0)
-        printf("setup,max-reads-of-one-procfs-file,%d,count,-,-,<=1,%s\n",
-               max_opens, max_opens <= 1 ? "pass" : "FAIL");
+        row_verdict("setup", "max-reads-of-one-procfs-file", opens, "count",
+                    NULL, &opens, 1, "<=1");
     else
-        printf("setup,max-reads-of-one-procfs-file,skipped,count,-,-,<=1,-\n");
+        printf("setup,max-reads-of-one-procfs-file,skipped,count,-,-,-,<=1,-"
+               "\n");
     fprintf(stderr, "setup: %.1f s\n", (double)(now_ns() - start) / 1e9);
     return 0;
 }
