@@ -179,11 +179,12 @@ static const char *verdict(struct spread s, const char *target)
     return "-";
 }
 
-/* A ratio or a spread's end, as the table prints it: three decimals near
-   1, three significant digits from 10 on. */
-static void format_value(char *out, size_t size, double v)
+/* A ratio or a spread's end, as the table prints it: a ratio with three
+   decimals below 10 and three significant digits from 10 on; a figure's
+   own values (is_ratio 0) as the figure column prints them. */
+static void format_value(char *out, size_t size, double v, int is_ratio)
 {
-    snprintf(out, size, v < 10 && v > -10 ? "%.3f" : "%.3g", v);
+    snprintf(out, size, is_ratio && v < 10 && v > -10 ? "%.3f" : "%.3g", v);
 }
 
 void row_plain(const char *section, const char *variant, double figure,
@@ -200,10 +201,10 @@ void row_verdict(const char *section, const char *variant, double figure,
     char ratio[32] = "-", spread[64] = "-", p25[32], p75[32];
 
     if (reference != NULL)
-        format_value(ratio, sizeof ratio, s.median);
+        format_value(ratio, sizeof ratio, s.median, 1);
     if (n > 1) {
-        format_value(p25, sizeof p25, s.p25);
-        format_value(p75, sizeof p75, s.p75);
+        format_value(p25, sizeof p25, s.p25, reference != NULL);
+        format_value(p75, sizeof p75, s.p75, reference != NULL);
         snprintf(spread, sizeof spread, "%s-%s", p25, p75);
     }
     printf("%s,%s,%.3g,%s,%s,%s,%s,%s,%s\n", section, variant, figure, unit,
