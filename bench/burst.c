@@ -72,6 +72,7 @@ struct run {
 
 struct server {
     int listen_fd;
+    int cpu; /* to pin to; -1: not pinned */
     pthread_mutex_t lock;
     int stop;     /* under lock */
     int accepted; /* written by the server thread, read after join */
@@ -103,6 +104,7 @@ static void *server_main(void *arg)
     long long deadline = now_ns() + SERVER_BOUND_NS;
     int fd;
 
+    pin_to_cpu("burst", srv->cpu);
     while (now_ns() < deadline) {
         fd = tcpq_accept(srv->listen_fd, NULL, NULL);
         if (fd < 0) {
@@ -273,7 +275,7 @@ static void note_run(const struct run *r, long long overflows)
 /* One backlog policy: a fresh listener on 127.0.0.1:0, the server thread,
    the burst. Returns 0, or -1 when the bench could not run. */
 static int run_policy(const struct policy *pol, int count, int somaxconn,
-                      long long *latency_ns, struct run *out)
+                      int server_cpu, long long *latency_ns, struct run *out)
 {
     struct tcpq_options opt;
     struct tcpq_report rep;
@@ -288,6 +290,7 @@ static int run_policy(const struct policy *pol, int count, int somaxconn,
     opt.mode = TCPQ_TIMEOUT;
     opt.timeout_ms = ACCEPT_TIMEOUT_MS;
     memset(&srv, 0, sizeof srv);
+    srv.cpu = server_cpu;
     srv.listen_fd = tcpq_open_listener("127.0.0.1", "0", &opt, &rep);
     colon = srv.listen_fd < 0 ? NULL : strrchr(rep.address, ':');
     if (colon == NULL) {
@@ -527,7 +530,7 @@ int main(int argc, char **argv)
         {'n', "CONNECTS", 1, MAX_CONNECTS, &n, NULL,
          "connects per burst (default 2000)"},
     };
-    int count, python = 1, round, rc = 0;
+    int count, python = 1, round, rc = 0, client_cpu, server_cpu;
     size_t i, k;
 
     if (parse_options("burst", argc, argv, &dir, options,
@@ -551,6 +554,11 @@ int main(int argc, char **argv)
             "burst: %d rounds, %d connects per burst, net.core.somaxconn %d, "
             "tcp_syncookies %d, server work %lld us per connection\n",
             ROUNDS, count, limits.somaxconn, limits.syncookies, WORK_NS / 1000);
+    /* the connects here, the server thread on a core of its own: left to
+       the scheduler, the two shared one core in some bursts and not in
+       others, and libtcpq's burst took 30 or 100 ms by that alone */
+    first_two_cpus(&client_cpu, &server_cpu);
+    pin_to_cpu("burst", client_cpu);
     latency_ns = calloc((size_t)count, sizeof *latency_ns);
     rc = latency_ns == NULL ? -1 : 0;
     for (i = 0; i < RUN_COUNT; i++) {
@@ -567,7 +575,7 @@ int main(int argc, char **argv)
             i = (k + (size_t)round) % RUN_COUNT;
             if (i < POLICY_COUNT)
                 rc = run_policy(&policies[i], count, limits.somaxconn,
-                                latency_ns, &runs[round][i]);
+                                server_cpu, latency_ns, &runs[round][i]);
             else if (python)
                 python = rc = run_python(count, latency_ns, &runs[round][i]);
             if (rc < 0)
