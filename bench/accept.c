@@ -7,9 +7,11 @@
  * is its connections over the time of its blocks, so both see the same
  * client, the same load and the same moment (separate runs of each, as
  * this bench made before, differed by 5% and at times by 20% from one run
- * to the next, whatever was accepting). The ratio of a round is tcpq_accept's
- * rate over accept4's; the row gives the median and the spread over ROUNDS
- * rounds.
+ * to the next, whatever was accepting). The ratio of a round is the median,
+ * over its pairs of neighbouring blocks, of tcpq_accept's rate over
+ * accept4's: a block slowed by another process (a preempted client) spoils
+ * one pair, not the round. The row gives the median and the spread of
+ * ROUNDS rounds' ratios.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -107,11 +109,14 @@ static void *client_main(void *arg)
 /* One round: a fresh non-blocking listener, the client thread, and an
    epoll loop that accepts until EAGAIN on each readiness and closes at
    once, with accept4 and tcpq_accept in turns of `block` connections,
-   `first` first. rate[variant]: its connections per second over its blocks. 0,
-   or -1 when there were not two blocks to count. */
+   `first` first. rate[variant]: its connections per second over its
+   blocks; *ratio: the median over pairs of neighbouring blocks of
+   tcpq_accept's rate over accept4's. 0, or -1 when there was no pair. */
 static int run_round(enum variant first, int connects, int block,
-                     int client_cpu, double rate[2])
+                     int client_cpu, double rate[2], double *ratio)
 {
+    double block_ns[BLOCKS + 1], pair[BLOCKS / 2 + 1];
+    int blocks = 0, pairs = 0, b;
     struct tcpq_options opt;
     struct tcpq_report rep;
     struct epoll_event ev;
@@ -179,6 +184,8 @@ static int run_round(enum variant first, int connects, int block,
                 if (accepted > block) {
                     ns[which] += t - mark;
                     counted[which] += block;
+                    if (blocks < BLOCKS + 1)
+                        block_ns[blocks++] = (double)(t - mark);
                 }
                 mark = t;
                 which = which == VARIANT_TCPQ ? VARIANT_ACCEPT4 : VARIANT_TCPQ;
@@ -201,9 +208,14 @@ static int run_round(enum variant first, int connects, int block,
     if (accepted < cl.connected)
         fprintf(stderr, "accept: accepted %d of %d within the bound\n",
                 accepted, cl.connected);
-    if (ns[0] > 0 && ns[1] > 0) {
+    /* the counted blocks alternate, from the one after `first`'s */
+    for (b = 0; b + 1 < blocks; b += 2)
+        pair[pairs++] = first == VARIANT_TCPQ ? block_ns[b] / block_ns[b + 1]
+                                              : block_ns[b + 1] / block_ns[b];
+    if (pairs > 0) {
         rate[0] = (double)counted[0] / ((double)ns[0] / 1e9);
         rate[1] = (double)counted[1] / ((double)ns[1] / 1e9);
+        *ratio = median(pair, pairs);
         rc = 0;
     }
 out:
@@ -246,15 +258,13 @@ int main(int argc, char **argv)
         double rate[2];
         /* A B A B ..., B A B A ...: neither always first */
         if (run_round((enum variant)(round % 2), (int)connects, block,
-                      client_cpu, rate) < 0) {
+                      client_cpu, rate, &ratios[round]) < 0) {
             fprintf(stderr, "accept: round %d: too few connections\n",
                     round + 1);
             return 1;
         }
         for (v = 0; v < 2; v++)
             rates[v][round] = rate[v];
-        ratios[round] =
-            rates[VARIANT_TCPQ][round] / rates[VARIANT_ACCEPT4][round];
         fprintf(stderr,
                 "accept: round %d: accept4 %.0f conn/s, tcpq_accept %.0f "
                 "conn/s, ratio %.3f\n",
