@@ -3,9 +3,10 @@
  * Time: tcpq_open_listener("127.0.0.1", "0", NULL, &rep) + close, against
  * socket(SOCK_CLOEXEC) / setsockopt(SO_REUSEADDR) / bind(127.0.0.1:0) /
  * listen(fd, 4096) / close; interleaved (the order alternates), median of
- * each. A round is PAIRS setups of each kind; its ratio is the median
- * tcpq_open_listener time over the median hand-written one, and the row
- * gives the median and spread of ROUNDS rounds' ratios. System calls: where
+ * each. A round is PAIRS setups of each kind, the rounds 25 ms apart; its
+ * ratio is the median tcpq_open_listener time over the median hand-written
+ * one, and the row gives the median and spread of ROUNDS rounds' ratios.
+ * System calls: where
  * strace is on PATH, this program runs itself under `strace -f -c` doing 100
  * setups of one kind, and once doing none (both after one warm-up setup), so
  * the difference / 100 is what one setup costs; and under `strace -f -e
@@ -37,9 +38,10 @@
 #include "bench_util.h"
 
 #define ROUNDS 40
-#define PAIRS 50              /* setups of each kind a round */
-#define RUNS (ROUNDS * PAIRS) /* timed setups of each kind */
-#define WARMUP 100            /* untimed, before */
+#define PAIRS 50                /* setups of each kind a round */
+#define RUNS (ROUNDS * PAIRS)   /* timed setups of each kind */
+#define ROUND_PAUSE_NS 25000000 /* 25 ms between rounds: 1 s in all */
+#define WARMUP 100              /* untimed, before */
 #define TIME_LIMIT_NS 20000000000LL
 #define STRACE_SETUPS 100 /* per strace -c run */
 #define STRACE_LIMIT_NS 30000000000LL
@@ -137,6 +139,13 @@ static int time_setups(double us[2], double ratio[ROUNDS], int *rounds)
         if (setup_once(HAND) < 0 || setup_once(TCPQ) < 0)
             return -1;
     for (i = 0; i < RUNS && now_ns() - start < TIME_LIMIT_NS; i++) {
+        if (i > 0 && i % PAIRS == 0) {
+            /* a pause between rounds: the 2000 setups take 50 ms, so
+               without it one moment's state of the machine would be
+               every round's */
+            struct timespec pause = {0, ROUND_PAUSE_NS};
+            nanosleep(&pause, NULL);
+        }
         for (j = 0; j < 2; j++) {
             enum kind k = (enum kind)((i + j) % 2); /* alternate the order */
             long long t0 = now_ns();
