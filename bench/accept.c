@@ -33,7 +33,7 @@
 #define DEFAULT_CONNECTS 20000
 #define MAX_CONNECTS 1000000
 #define ROUNDS 16
-#define BLOCKS 20 /* turns a round; 1000 connections each by default */
+#define BLOCKS 40 /* turns a round; 500 connections each by default */
 #define CLIENT_LIMIT_NS 2000000000LL /* a client stops after 2 s */
 #define SERVER_LIMIT_NS 4000000000LL /* a run is abandoned after 4 s */
 #define CONNECT_TIMEOUT_MS 1000      /* SO_SNDTIMEO bounds each connect */
