@@ -163,19 +163,23 @@ struct spread spread_of(const double *values, int n)
 
 /* See bench_util.h: pass, FAIL or within-noise by where the interquartile
    range lies against the target ">=b", "<=b" or "==b" (a trailing unit,
-   as in ">=10x", is ignored). */
+   as in ">=10x", is ignored), with a margin of RESOLUTION times b. */
 static const char *verdict(struct spread s, const char *target)
 {
-    double b = atof(target + 2);
+    double b = atof(target + 2), margin = RESOLUTION * (b < 0 ? -b : b);
 
     if (strncmp(target, ">=", 2) == 0)
-        return s.p25 >= b ? "pass" : s.p75 < b ? "FAIL" : "within-noise";
+        return s.p25 >= b + margin  ? "pass"
+               : s.p75 < b - margin ? "FAIL"
+                                    : "within-noise";
     if (strncmp(target, "<=", 2) == 0)
-        return s.p75 <= b ? "pass" : s.p25 > b ? "FAIL" : "within-noise";
+        return s.p75 <= b - margin  ? "pass"
+               : s.p25 > b + margin ? "FAIL"
+                                    : "within-noise";
     if (strncmp(target, "==", 2) == 0)
-        return s.p25 == b && s.p75 == b ? "pass"
-               : s.p25 > b || s.p75 < b ? "FAIL"
-                                        : "within-noise";
+        return s.p25 >= b - margin && s.p75 <= b + margin ? "pass"
+               : s.p25 > b + margin || s.p75 < b - margin ? "FAIL"
+                                                          : "within-noise";
     return "-";
 }
 
