@@ -163,10 +163,11 @@ struct spread spread_of(const double *values, int n)
 
 /* See bench_util.h: pass, FAIL or within-noise by where the interquartile
    range lies against the target ">=b", "<=b" or "==b" (a trailing unit,
-   as in ">=10x", is ignored), with a margin of RESOLUTION times b. */
-static const char *verdict(struct spread s, const char *target)
+   as in ">=10x", is ignored), with a margin of `resolution` times b. */
+static const char *verdict(struct spread s, const char *target,
+                           double resolution)
 {
-    double b = atof(target + 2), margin = RESOLUTION * (b < 0 ? -b : b);
+    double b = atof(target + 2), margin = resolution * (b < 0 ? -b : b);
 
     if (strncmp(target, ">=", 2) == 0)
         return s.p25 >= b + margin  ? "pass"
@@ -214,7 +215,9 @@ void row_verdict(const char *section, const char *variant, double figure,
     printf("%s,%s,%.3g,%s,%s,%s,%s,%s,%s\n", section, variant, figure, unit,
            reference != NULL ? reference : "-", ratio, spread,
            target != NULL ? target : "-",
-           target != NULL ? verdict(s, target) : "-");
+           target != NULL
+               ? verdict(s, target, reference != NULL ? RESOLUTION : 0)
+               : "-");
 }
 
 int make_dir(const char *dir)

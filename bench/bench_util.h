@@ -43,7 +43,9 @@ struct spread spread_of(const double *values, int n);
    0.01), from the state of the machine rather than from anything the
    rounds sample. (Over hours, or with other work on the machine, the
    same ratio wandered from 1.97 to 2.25: no margin absorbs that, and the
-   verdicts of such runs are not comparable.) */
+   verdicts of such runs are not comparable.) A count judged on its own
+   (a row without a reference: connects over 0.9 s, opens of a file) is
+   exact and has no margin. */
 #define RESOLUTION 0.02
 
 /* A row without a reference or a target. */
