@@ -154,15 +154,15 @@ struct spread spread_of(const double *values, int n)
         fprintf(stderr, "bench: out of memory\n");
         exit(1);
     }
-    s.p25 = quantile_sorted(sorted, n, 0.25);
+    s.p10 = quantile_sorted(sorted, n, 0.10);
     s.median = quantile_sorted(sorted, n, 0.5);
-    s.p75 = quantile_sorted(sorted, n, 0.75);
+    s.p90 = quantile_sorted(sorted, n, 0.90);
     free(sorted);
     return s;
 }
 
-/* See bench_util.h: pass, FAIL or within-noise by where the interquartile
-   range lies against the target ">=b", "<=b" or "==b" (a trailing unit,
+/* See bench_util.h: pass, FAIL or within-noise by where the middle 80% of
+   the rounds lie against the target ">=b", "<=b" or "==b" (a trailing unit,
    as in ">=10x", is ignored), with a margin of `resolution` times b. */
 static const char *verdict(struct spread s, const char *target,
                            double resolution)
@@ -170,16 +170,16 @@ static const char *verdict(struct spread s, const char *target,
     double b = atof(target + 2), margin = resolution * (b < 0 ? -b : b);
 
     if (strncmp(target, ">=", 2) == 0)
-        return s.p25 >= b + margin  ? "pass"
-               : s.p75 < b - margin ? "FAIL"
+        return s.p10 >= b + margin  ? "pass"
+               : s.p90 < b - margin ? "FAIL"
                                     : "within-noise";
     if (strncmp(target, "<=", 2) == 0)
-        return s.p75 <= b - margin  ? "pass"
-               : s.p25 > b + margin ? "FAIL"
+        return s.p90 <= b - margin  ? "pass"
+               : s.p10 > b + margin ? "FAIL"
                                     : "within-noise";
     if (strncmp(target, "==", 2) == 0)
-        return s.p25 >= b - margin && s.p75 <= b + margin ? "pass"
-               : s.p25 > b + margin || s.p75 < b - margin ? "FAIL"
+        return s.p10 >= b - margin && s.p90 <= b + margin ? "pass"
+               : s.p10 > b + margin || s.p90 < b - margin ? "FAIL"
                                                           : "within-noise";
     return "-";
 }
@@ -203,14 +203,14 @@ void row_verdict(const char *section, const char *variant, double figure,
                  int n, const char *target)
 {
     struct spread s = spread_of(values, n);
-    char ratio[32] = "-", spread[64] = "-", p25[32], p75[32];
+    char ratio[32] = "-", spread[64] = "-", lo[32], hi[32];
 
     if (reference != NULL)
         format_value(ratio, sizeof ratio, s.median, 1);
     if (n > 1) {
-        format_value(p25, sizeof p25, s.p25, reference != NULL);
-        format_value(p75, sizeof p75, s.p75, reference != NULL);
-        snprintf(spread, sizeof spread, "%s-%s", p25, p75);
+        format_value(lo, sizeof lo, s.p10, reference != NULL);
+        format_value(hi, sizeof hi, s.p90, reference != NULL);
+        snprintf(spread, sizeof spread, "%s-%s", lo, hi);
     }
     printf("%s,%s,%.3g,%s,%s,%s,%s,%s,%s\n", section, variant, figure, unit,
            reference != NULL ? reference : "-", ratio, spread,

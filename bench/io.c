@@ -15,11 +15,11 @@
  * round_order), so the chunks of a round share the connection's state and
  * the machine's load; eight rounds share a connection.
  * Figures are medians over the rounds; ratios are medians of the ratios
- * within each round, with their interquartile range as the spread. On a
- * 2-core VM the quartiles of one round's ratio of two identical variants
+ * within each round, with the range of their middle 80% as the spread. On
+ * a 2-core VM the quartiles of one round's ratio of two identical variants
  * already lie 4-9% either side of 1 (noise the 0.95 / 1.05 targets sit
  * inside), and that does not narrow with longer chunks, so the default is
- * many rounds (256 of 32 MiB), which pins down where the quartiles lie.
+ * many rounds (256 of 32 MiB), which pins down where the spread lies.
  * CPU is the measured thread's user+sys time per call (thread clock;
  * getrusage(RUSAGE_THREAD) agrees on each connection's total, see
  * thread_cpu_ns). The two threads are pinned to two CPUs (-P: not pinned).
@@ -600,7 +600,7 @@ static void report(enum direction dir, struct figures results[][MAX_ROUNDS],
    a connection keeps its own pace for its life (the median ratio of one
    connection's rounds differed from the next one's by up to 0.1, and by
    0.9 for timeout-vs-poll), so many connections, not a few long ones,
-   make one run's quartiles those of the next. */
+   make one run's spread that of the next. */
 static int run_direction(int listener, int peer_cpu, enum direction dir,
                          int rounds, size_t chunk,
                          struct figures res[][MAX_ROUNDS])

@@ -3,8 +3,8 @@
 # ratio against its reference, the spread of that ratio over the rounds,
 # target, verdict), writes the rows to a CSV under bench/results/ and, with
 # gnuplot, the burst-latency CDF chart. A verdict is pass, FAIL or
-# within-noise (the rounds straddle the target, or lie within 2% of it):
-# see bench/bench_util.h.
+# within-noise (the middle 80% of the rounds straddle the target, or lie
+# within 2% of it): see bench/bench_util.h.
 set -eu
 dir=${BENCH_DIR:-bench/results}
 mkdir -p "$dir"
