@@ -402,9 +402,13 @@ check-cross:
 # ---- benchmarks ------------------------------------------------------------
 BENCHES := bench/burst bench/io bench/accept bench/setup bench/syscalls
 
-bench/%: bench/%.c include/tcpq.h $(LIB_A)
+BENCH_UTIL := bench/bench_util.c bench/bench_util.h
+
+# each program with the helpers they share
+bench/%: bench/%.c $(BENCH_UTIL) include/tcpq.h $(LIB_A)
 	$(say) CC $@
-	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@ $(LIB_A) -lpthread -lm $(LDLIBS)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< bench/bench_util.c -o $@ \
+	    $(LIB_A) -lpthread -lm $(LDLIBS)
 
 # ratios measured side by side in one run; not part of make check
 ifeq ($(UNAME_S),Linux)

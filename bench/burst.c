@@ -1,4 +1,14 @@
 /* Burst absorption: N loopback connects at once, per listen backlog policy. */
+/*
+ * A round is one burst against each policy's listener and one against a
+ * real Python 3 server, in an order that rotates each round. The figures
+ * are medians over ROUNDS rounds; the ratio of libtcpq's time to complete
+ * its burst to Python's (backlog 128) is taken within each round, and the
+ * row gives its median and spread. The CDF data (DIR/burst-<name>.dat)
+ * holds the completed connects of every round. CSV rows on stdout
+ * (section,variant,figure,unit,reference,ratio,spread,target,verdict; see
+ * bench_util.h for the verdict rule), the rest on stderr.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -21,7 +31,10 @@
 
 #include <tcpq.h>
 
+#include "bench_util.h"
+
 #define DEFAULT_CONNECTS 2000
+#define ROUNDS 5
 #define MAX_CONNECTS 20000
 #define GIVE_UP_NS 10000000000LL /* a burst is abandoned after 10 s */
 #define WORK_NS 20000LL          /* busy work per accepted connection */
@@ -49,7 +62,6 @@ static const struct policy policies[] = {
 /* One burst's outcome. */
 struct run {
     const char *name;
-    int ran;       /* 0: skipped */
     int completed; /* connects that succeeded */
     int failed;    /* refused, reset or still pending at the give-up */
     double max_s;  /* time to full completion (the give-up if any failed) */
@@ -60,18 +72,12 @@ struct run {
 
 struct server {
     int listen_fd;
+    int cpu; /* to pin to; -1: not pinned */
     pthread_mutex_t lock;
     int stop;     /* under lock */
     int accepted; /* written by the server thread, read after join */
     int error;    /* errno of an unexpected accept failure, 0 if none */
 };
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void busy_work(void)
 {
@@ -98,6 +104,7 @@ static void *server_main(void *arg)
     long long deadline = now_ns() + SERVER_BOUND_NS;
     int fd;
 
+    pin_to_cpu("burst", srv->cpu);
     while (now_ns() < deadline) {
         fd = tcpq_accept(srv->listen_fd, NULL, NULL);
         if (fd < 0) {
@@ -212,16 +219,12 @@ out:
     return rc;
 }
 
-/* Sorts the latencies, writes DIR/burst-<name>.dat (completed connects, ms,
-   ascending) and fills the figures of *out. */
-static void summarize(const char *dir, long long *latency_ns, int count,
-                      struct run *out)
+/* Sorts the latencies (the completed connects first) and fills the
+   figures of *out. */
+static void summarize(long long *latency_ns, int count, struct run *out)
 {
-    char path[PATH_MAX];
-    FILE *f;
     int i;
 
-    out->ran = 1;
     out->completed = out->failed = out->over_retransmit = 0;
     for (i = 0; i < count; i++) {
         if (latency_ns[i] < 0) {
@@ -237,14 +240,25 @@ static void summarize(const char *dir, long long *latency_ns, int count,
     out->max_s = (double)latency_ns[count - 1] / 1e9;
     out->p50_ms = (double)percentile(latency_ns, count, 0.50) / 1e6;
     out->p99_ms = (double)percentile(latency_ns, count, 0.99) / 1e6;
-    snprintf(path, sizeof path, "%s/burst-%s.dat", dir, out->name);
+}
+
+/* Writes DIR/burst-<name>.dat: the n completed connects' latencies, ms,
+   ascending. */
+static void write_cdf(const char *dir, const char *name, long long *ns, int n)
+{
+    char path[PATH_MAX];
+    FILE *f;
+    int i;
+
+    qsort(ns, (size_t)n, sizeof *ns, compare_ll);
+    snprintf(path, sizeof path, "%s/burst-%s.dat", dir, name);
     f = fopen(path, "w");
     if (f == NULL) {
         fprintf(stderr, "burst: %s: %s\n", path, strerror(errno));
         return;
     }
-    for (i = 0; i < out->completed; i++)
-        fprintf(f, "%.4f\n", (double)latency_ns[i] / 1e6);
+    for (i = 0; i < n; i++)
+        fprintf(f, "%.4f\n", (double)ns[i] / 1e6);
     if (fclose(f) != 0)
         fprintf(stderr, "burst: %s: %s\n", path, strerror(errno));
 }
@@ -261,7 +275,7 @@ static void note_run(const struct run *r, long long overflows)
 /* One backlog policy: a fresh listener on 127.0.0.1:0, the server thread,
    the burst. Returns 0, or -1 when the bench could not run. */
 static int run_policy(const struct policy *pol, int count, int somaxconn,
-                      const char *dir, long long *latency_ns, struct run *out)
+                      int server_cpu, long long *latency_ns, struct run *out)
 {
     struct tcpq_options opt;
     struct tcpq_report rep;
@@ -276,6 +290,7 @@ static int run_policy(const struct policy *pol, int count, int somaxconn,
     opt.mode = TCPQ_TIMEOUT;
     opt.timeout_ms = ACCEPT_TIMEOUT_MS;
     memset(&srv, 0, sizeof srv);
+    srv.cpu = server_cpu;
     srv.listen_fd = tcpq_open_listener("127.0.0.1", "0", &opt, &rep);
     colon = srv.listen_fd < 0 ? NULL : strrchr(rep.address, ':');
     if (colon == NULL) {
@@ -312,25 +327,8 @@ static int run_policy(const struct policy *pol, int count, int somaxconn,
     if (rc < 0)
         return -1;
     out->name = pol->name;
-    summarize(dir, latency_ns, count, out);
+    summarize(latency_ns, count, out);
     note_run(out, overflows_after - overflows_before);
-    return 0;
-}
-
-static int on_path(const char *program)
-{
-    const char *path = getenv("PATH"), *p;
-    char candidate[PATH_MAX];
-    size_t len;
-
-    for (p = path; p != NULL && *p != '\0'; p += len + (p[len] == ':')) {
-        len = strcspn(p, ":");
-        if (len == 0 || len + strlen(program) + 2 > sizeof candidate)
-            continue;
-        snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len, p, program);
-        if (access(candidate, X_OK) == 0)
-            return 1;
-    }
     return 0;
 }
 
@@ -401,15 +399,15 @@ static int start_python(pid_t *child)
 
 /* The same burst against a real Python 3 server. Returns 1 when it ran,
    0 when skipped, -1 when the burst itself could not run. */
-static int run_python(int count, const char *dir, long long *latency_ns,
-                      struct run *out)
+static int run_python(int count, long long *latency_ns, struct run *out)
 {
     pid_t child;
     long long overflows_before = -1, overflows_after = -1;
+    char python3[PATH_MAX];
     int port, rc;
 
     out->name = "python3-server";
-    if (!on_path("python3")) {
+    if (!find_on_path("python3", python3, sizeof python3)) {
         fprintf(stderr, "burst: SKIP python3-server: python3 not on PATH\n");
         return 0;
     }
@@ -428,32 +426,9 @@ static int run_python(int count, const char *dir, long long *latency_ns,
     waitpid(child, NULL, 0);
     if (rc < 0)
         return -1;
-    summarize(dir, latency_ns, count, out);
+    summarize(latency_ns, count, out);
     note_run(out, overflows_after - overflows_before);
     return 1;
-}
-
-/* mkdir -p */
-static int make_dir(const char *dir)
-{
-    char path[PATH_MAX];
-    char *p;
-
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (p = path + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
-        return -1;
-    return 0;
 }
 
 /* Room for the burst's sockets. */
@@ -474,42 +449,94 @@ static int raise_fd_limit(int count)
     return setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-static void print_rows(const struct run *r)
+/* Median over the rounds of one figure of run `which`. */
+static double median_of(struct run runs[][RUN_COUNT], size_t which,
+                        double (*figure)(const struct run *))
 {
-    printf("burst,%s-max,%.3g,s,-,-,-,-\n", r->name, r->max_s);
-    printf("burst,%s-p50,%.3g,ms,-,-,-,-\n", r->name, r->p50_ms);
-    printf("burst,%s-p99,%.3g,ms,-,-,-,-\n", r->name, r->p99_ms);
-    printf("burst,%s-over-0.9s,%d,count,-,-,-,-\n", r->name,
-           r->over_retransmit);
+    double values[ROUNDS];
+    int r;
+
+    for (r = 0; r < ROUNDS; r++)
+        values[r] = figure(&runs[r][which]);
+    return median(values, ROUNDS);
+}
+
+static double max_s(const struct run *r)
+{
+    return r->max_s;
+}
+
+static double p50_ms(const struct run *r)
+{
+    return r->p50_ms;
+}
+
+static double p99_ms(const struct run *r)
+{
+    return r->p99_ms;
+}
+
+static double over_retransmit(const struct run *r)
+{
+    return r->over_retransmit;
+}
+
+/* The rows of run `which`, its figures the medians over the rounds. The
+   first run, libtcpq's default, is compared with the second, Python's
+   128: the ratio of their times to complete the burst, round by round,
+   and the connects that waited for a SYN retransmit, burst by burst. */
+static void print_rows(struct run runs[][RUN_COUNT], size_t which)
+{
+    const char *name = runs[0][which].name;
+    double ratio[ROUNDS], overs[ROUNDS];
+    char variant[64], ref[64];
+    int r;
+
+    snprintf(variant, sizeof variant, "%s-max", name);
+    if (which == 0) {
+        for (r = 0; r < ROUNDS; r++) {
+            ratio[r] = runs[r][1].max_s / runs[r][0].max_s;
+            overs[r] = runs[r][0].over_retransmit;
+        }
+        snprintf(ref, sizeof ref, "%s-max", runs[0][1].name);
+        row_verdict("burst", variant, median_of(runs, which, max_s), "s", ref,
+                    ratio, ROUNDS, ">=10x");
+    } else {
+        row_plain("burst", variant, median_of(runs, which, max_s), "s");
+    }
+    snprintf(variant, sizeof variant, "%s-p50", name);
+    row_plain("burst", variant, median_of(runs, which, p50_ms), "ms");
+    snprintf(variant, sizeof variant, "%s-p99", name);
+    row_plain("burst", variant, median_of(runs, which, p99_ms), "ms");
+    snprintf(variant, sizeof variant, "%s-over-0.9s", name);
+    if (which == 0)
+        row_verdict("burst", variant, median_of(runs, which, over_retransmit),
+                    "count", NULL, overs, ROUNDS, "==0");
+    else
+        row_plain("burst", variant, median_of(runs, which, over_retransmit),
+                  "count");
 }
 
 int main(int argc, char **argv)
 {
-    struct run runs[RUN_COUNT];
+    static struct run runs[ROUNDS][RUN_COUNT];
+    long long *pooled[RUN_COUNT];
+    int pooled_n[RUN_COUNT];
     struct tcpq_limits limits;
     const char *dir = "bench/results";
     long long *latency_ns;
-    double ratio;
-    int count = DEFAULT_CONNECTS, opt, python;
-    size_t i;
+    long n = DEFAULT_CONNECTS;
+    const struct bench_option options[] = {
+        {'n', "CONNECTS", 1, MAX_CONNECTS, &n, NULL,
+         "connects per burst (default 2000)"},
+    };
+    int count, python = 1, round, rc = 0, client_cpu, server_cpu;
+    size_t i, k;
 
-    while ((opt = getopt(argc, argv, "o:n:")) != -1) {
-        switch (opt) {
-        case 'o':
-            dir = optarg;
-            break;
-        case 'n':
-            count = atoi(optarg);
-            break;
-        default:
-            fprintf(stderr, "usage: burst [-o DIR] [-n CONNECTS]\n");
-            return 1;
-        }
-    }
-    if (count < 1 || count > MAX_CONNECTS) {
-        fprintf(stderr, "burst: -n must be 1..%d\n", MAX_CONNECTS);
+    if (parse_options("burst", argc, argv, &dir, options,
+                      sizeof options / sizeof options[0]) < 0)
         return 1;
-    }
+    count = (int)n;
     if (make_dir(dir) < 0) {
         fprintf(stderr, "burst: mkdir %s: %s\n", dir, strerror(errno));
         return 1;
@@ -524,39 +551,53 @@ int main(int argc, char **argv)
         return 1;
     }
     fprintf(stderr,
-            "burst: %d connects per burst, net.core.somaxconn %d, "
+            "burst: %d rounds, %d connects per burst, net.core.somaxconn %d, "
             "tcp_syncookies %d, server work %lld us per connection\n",
-            count, limits.somaxconn, limits.syncookies, WORK_NS / 1000);
+            ROUNDS, count, limits.somaxconn, limits.syncookies, WORK_NS / 1000);
+    /* the connects here, the server thread on a core of its own: left to
+       the scheduler, the two shared one core in some bursts and not in
+       others, and libtcpq's burst took 30 or 100 ms by that alone */
+    first_two_cpus(&client_cpu, &server_cpu);
+    pin_to_cpu("burst", client_cpu);
     latency_ns = calloc((size_t)count, sizeof *latency_ns);
-    if (latency_ns == NULL) {
-        perror("burst: calloc");
-        return 1;
+    rc = latency_ns == NULL ? -1 : 0;
+    for (i = 0; i < RUN_COUNT; i++) {
+        pooled[i] = calloc((size_t)count * ROUNDS, sizeof *pooled[i]);
+        pooled_n[i] = 0;
+        if (pooled[i] == NULL)
+            rc = -1;
     }
-    memset(runs, 0, sizeof runs);
-    for (i = 0; i < POLICY_COUNT; i++)
-        if (run_policy(&policies[i], count, limits.somaxconn, dir, latency_ns,
-                       &runs[i]) < 0) {
-            free(latency_ns);
-            return 1;
+    if (rc < 0)
+        perror("burst: calloc");
+    for (round = 0; round < ROUNDS && rc == 0; round++) {
+        for (k = 0; k < RUN_COUNT && rc == 0; k++) {
+            /* rotated: no policy always first, or always after Python */
+            i = (k + (size_t)round) % RUN_COUNT;
+            if (i < POLICY_COUNT)
+                rc = run_policy(&policies[i], count, limits.somaxconn,
+                                server_cpu, latency_ns, &runs[round][i]);
+            else if (python)
+                python = rc = run_python(count, latency_ns, &runs[round][i]);
+            if (rc < 0)
+                break;
+            rc = 0;
+            memcpy(pooled[i] + pooled_n[i], latency_ns,
+                   (size_t)runs[round][i].completed * sizeof *latency_ns);
+            pooled_n[i] += runs[round][i].completed;
         }
-    python = run_python(count, dir, latency_ns, &runs[POLICY_COUNT]);
+    }
     free(latency_ns);
-    if (python < 0)
+    for (i = 0; i < RUN_COUNT; i++) {
+        if (rc == 0 && (i < POLICY_COUNT || python))
+            write_cdf(dir, runs[0][i].name, pooled[i], pooled_n[i]);
+        free(pooled[i]);
+    }
+    if (rc < 0)
         return 1;
-
-    /* runs[0] is libtcpq-default, runs[1] python-128 */
-    ratio = runs[0].max_s > 0 ? runs[1].max_s / runs[0].max_s : 0;
-    printf("burst,%s-max,%.3g,s,%s-max,%.2f,>=10x,%s\n", runs[0].name,
-           runs[0].max_s, runs[1].name, ratio, ratio >= 10 ? "pass" : "FAIL");
-    printf("burst,%s-p50,%.3g,ms,-,-,-,-\n", runs[0].name, runs[0].p50_ms);
-    printf("burst,%s-p99,%.3g,ms,-,-,-,-\n", runs[0].name, runs[0].p99_ms);
-    printf("burst,%s-over-0.9s,%d,count,-,-,==0,%s\n", runs[0].name,
-           runs[0].over_retransmit,
-           runs[0].over_retransmit == 0 ? "pass" : "FAIL");
-    for (i = 1; i < RUN_COUNT; i++)
-        if (runs[i].ran)
-            print_rows(&runs[i]);
-    if (python == 0)
-        printf("burst,python3-server,skipped,-,-,-,-,-\n");
+    for (i = 0; i < RUN_COUNT; i++)
+        if (i < POLICY_COUNT || python)
+            print_rows(runs, i);
+    if (!python)
+        printf("burst,python3-server,skipped,-,-,-,-,-,-\n");
     return 0;
 }

@@ -3,14 +3,17 @@
  * Time: tcpq_open_listener("127.0.0.1", "0", NULL, &rep) + close, against
  * socket(SOCK_CLOEXEC) / setsockopt(SO_REUSEADDR) / bind(127.0.0.1:0) /
  * listen(fd, 4096) / close; interleaved (the order alternates), median of
- * each. System calls: where strace is on PATH, this program runs itself
- * under `strace -f -c` doing 100 setups of one kind, and once doing none
- * (both after one warm-up setup), so the difference / 100 is what one
- * setup costs; and under `strace -f -e trace=openat,write` doing one
- * tcpq_open_listener between markers, to count the opens of each /proc
- * file. CSV rows on stdout
- * (section,variant,figure,unit,reference,ratio,target,verdict), the rest
- * on stderr.
+ * each. A round is PAIRS setups of each kind, the rounds 25 ms apart; its
+ * ratio is the median tcpq_open_listener time over the median hand-written
+ * one, and the row gives the median and spread of ROUNDS rounds' ratios.
+ * System calls: where
+ * strace is on PATH, this program runs itself under `strace -f -c` doing 100
+ * setups of one kind, and once doing none (both after one warm-up setup), so
+ * the difference / 100 is what one setup costs; and under `strace -f -e
+ * trace=openat,write` doing one tcpq_open_listener between markers, to count
+ * the opens of each /proc file. CSV rows on stdout
+ * (section,variant,figure,unit,reference,ratio,spread,target,verdict; see
+ * bench_util.h for the verdict rule), the rest on stderr.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -32,8 +35,13 @@
 
 #include <tcpq.h>
 
-#define RUNS 2000  /* timed setups of each kind */
-#define WARMUP 100 /* untimed, before */
+#include "bench_util.h"
+
+#define ROUNDS 40
+#define PAIRS 50                /* setups of each kind a round */
+#define RUNS (ROUNDS * PAIRS)   /* timed setups of each kind */
+#define ROUND_PAUSE_NS 25000000 /* 25 ms between rounds: 1 s in all */
+#define WARMUP 100              /* untimed, before */
 #define TIME_LIMIT_NS 20000000000LL
 #define STRACE_SETUPS 100 /* per strace -c run */
 #define STRACE_LIMIT_NS 30000000000LL
@@ -50,14 +58,6 @@ struct syscall_table {
     long calls[MAX_SYSCALLS];
     long total;
 };
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* The sequence a careful programmer writes by hand. */
 static int hand_written_listener(void)
@@ -126,25 +126,12 @@ static int child_main(const char *kind, const char *count_text)
 /* ---- timing ---------------------------------------------------------------
  */
 
-static int compare_ll(const void *a, const void *b)
+/* Median microseconds per setup of each kind, and the ratio of each
+   round (ROUNDS of them, or as many as the time limit left, in *rounds);
+   -1 when setup failed. */
+static int time_setups(double us[2], double ratio[ROUNDS], int *rounds)
 {
-    long long x = *(const long long *)a, y = *(const long long *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median_us(long long *ns, int n)
-{
-    qsort(ns, (size_t)n, sizeof *ns, compare_ll);
-    return (n % 2 ? (double)ns[n / 2]
-                  : ((double)ns[n / 2 - 1] + (double)ns[n / 2]) / 2) /
-           1e3;
-}
-
-/* Median microseconds per setup of each kind; -1 when setup failed. */
-static int time_setups(double us[2])
-{
-    static long long ns[2][RUNS];
+    static double ns[2][RUNS];
     long long start = now_ns();
     int i, j, runs = 0;
 
@@ -152,19 +139,33 @@ static int time_setups(double us[2])
         if (setup_once(HAND) < 0 || setup_once(TCPQ) < 0)
             return -1;
     for (i = 0; i < RUNS && now_ns() - start < TIME_LIMIT_NS; i++) {
+        if (i > 0 && i % PAIRS == 0) {
+            /* a pause between rounds: the 2000 setups take 50 ms, so
+               without it one moment's state of the machine would be
+               every round's */
+            struct timespec pause = {0, ROUND_PAUSE_NS};
+            nanosleep(&pause, NULL);
+        }
         for (j = 0; j < 2; j++) {
             enum kind k = (enum kind)((i + j) % 2); /* alternate the order */
             long long t0 = now_ns();
             if (setup_once(k) < 0)
                 return -1;
-            ns[k][i] = now_ns() - t0;
+            ns[k][i] = (double)(now_ns() - t0);
         }
         runs++;
     }
     if (runs < RUNS)
         fprintf(stderr, "setup: time limit: %d runs of each\n", runs);
-    us[HAND] = median_us(ns[HAND], runs);
-    us[TCPQ] = median_us(ns[TCPQ], runs);
+    for (*rounds = 0; (*rounds + 1) * PAIRS <= runs; (*rounds)++) {
+        int first = *rounds * PAIRS;
+        ratio[*rounds] =
+            median(ns[TCPQ] + first, PAIRS) / median(ns[HAND] + first, PAIRS);
+    }
+    if (*rounds == 0)
+        return -1;
+    us[HAND] = median(ns[HAND], runs) / 1e3;
+    us[TCPQ] = median(ns[TCPQ], runs) / 1e3;
     fprintf(stderr,
             "setup: median of %d interleaved runs each: %.2f us "
             "hand-written, %.2f us tcpq_open_listener\n",
@@ -174,30 +175,6 @@ static int time_setups(double us[2])
 
 /* ---- strace ---------------------------------------------------------------
  */
-
-/* strace's path, if it is on PATH. */
-static int find_strace(char *out, size_t size)
-{
-    const char *path = getenv("PATH");
-    char dir[PATH_MAX];
-
-    if (path == NULL)
-        path = "/usr/bin:/bin";
-    while (*path != '\0') {
-        size_t len = strcspn(path, ":");
-        if (len > 0 && len < sizeof dir) {
-            memcpy(dir, path, len);
-            dir[len] = '\0';
-            if ((size_t)snprintf(out, size, "%s/strace", dir) < size &&
-                access(out, X_OK) == 0)
-                return 1;
-        }
-        path += len;
-        if (*path == ':')
-            path++;
-    }
-    return 0;
-}
 
 /* Runs strace with `options` on this program's child mode, the trace in
    `trace_file`; bounded in time. 0 when strace and the child succeeded. */
@@ -366,47 +343,33 @@ static int max_procfs_opens(const char *strace, const char *self,
     return max;
 }
 
-static void usage(void)
-{
-    fprintf(stderr,
-            "usage: setup [-o DIR]\n"
-            "  -o DIR  results directory (unused: rows go to stdout)\n");
-}
-
 int main(int argc, char **argv)
 {
     char strace[PATH_MAX], self[PATH_MAX],
         trace_file[] = "/tmp/tcpq-setup-XXXXXX";
-    double us[2], calls[2] = {-1, -1};
+    double us[2], calls[2] = {-1, -1}, ratio[ROUNDS], opens;
     long long start = now_ns();
     ssize_t len;
-    int opt_char, max_opens = -1, have_strace, fd;
+    long stream_mib = 0;
+    const struct bench_option options[] = {
+        {'s', "MiB", 0, LONG_MAX, &stream_mib, NULL,
+         "ignored: there is no stream to size"},
+    };
+    int max_opens = -1, have_strace, fd, rounds;
 
     if (argc == 4 && strcmp(argv[1], "--child") == 0)
         return child_main(argv[2], argv[3]);
-    while ((opt_char = getopt(argc, argv, "o:s:h")) != -1) {
-        switch (opt_char) {
-        case 'o':
-        case 's':
-            break; /* nothing is written there; no stream to size */
-        default:
-            usage();
-            return 1;
-        }
-    }
-    if (optind != argc) {
-        usage();
+    if (parse_options("setup", argc, argv, NULL, options,
+                      sizeof options / sizeof options[0]) < 0)
         return 1;
-    }
-    if (time_setups(us) < 0)
+    if (time_setups(us, ratio, &rounds) < 0)
         return 1;
-    printf("setup,hand-written,%.3g,us,-,-,-,-\n", us[HAND]);
-    printf("setup,tcpq_open_listener,%.3g,us,hand-written,%.2f,<=2,%s\n",
-           us[TCPQ], us[TCPQ] / us[HAND],
-           us[TCPQ] / us[HAND] <= 2 ? "pass" : "FAIL");
+    row_plain("setup", "hand-written", us[HAND], "us");
+    row_verdict("setup", "tcpq_open_listener", us[TCPQ], "us", "hand-written",
+                ratio, rounds, "<=2");
     fflush(stdout);
 
-    have_strace = find_strace(strace, sizeof strace);
+    have_strace = find_on_path("strace", strace, sizeof strace);
     len = readlink("/proc/self/exe", self, sizeof self - 1);
     if (len <= 0) {
         snprintf(self, sizeof self, "%s", argv[0]);
@@ -426,19 +389,21 @@ int main(int argc, char **argv)
         unlink(trace_file);
     }
     if (calls[HAND] >= 0)
-        printf("setup,hand-written-syscalls,%.3g,count,-,-,-,-\n", calls[HAND]);
+        row_plain("setup", "hand-written-syscalls", calls[HAND], "count");
     else
-        printf("setup,hand-written-syscalls,skipped,count,-,-,-,-\n");
+        printf("setup,hand-written-syscalls,skipped,count,-,-,-,-,-\n");
     if (calls[TCPQ] >= 0)
-        printf("setup,tcpq_open_listener-syscalls,%.3g,count,-,-,-,-\n",
-               calls[TCPQ]);
+        row_plain("setup", "tcpq_open_listener-syscalls", calls[TCPQ], "count");
     else
-        printf("setup,tcpq_open_listener-syscalls,skipped,count,-,-,-,-\n");
+        printf("setup,tcpq_open_listener-syscalls,skipped,count,-,-,-,-,-\n");
+    /* a count, not a timed figure: one traced call, exact */
+    opens = max_opens;
     if (max_opens >= 0)
-        printf("setup,max-reads-of-one-procfs-file,%d,count,-,-,<=1,%s\n",
-               max_opens, max_opens <= 1 ? "pass" : "FAIL");
+        row_verdict("setup", "max-reads-of-one-procfs-file", opens, "count",
+                    NULL, &opens, 1, "<=1");
     else
-        printf("setup,max-reads-of-one-procfs-file,skipped,count,-,-,<=1,-\n");
+        printf("setup,max-reads-of-one-procfs-file,skipped,count,-,-,-,<=1,-"
+               "\n");
     fprintf(stderr, "setup: %.1f s\n", (double)(now_ns() - start) / 1e9);
     return 0;
 }
