@@ -400,7 +400,7 @@ check-cross:
 	    FREEBSD_SYSROOT="$(FREEBSD_SYSROOT)" sh tests/cross.sh
 
 # ---- benchmarks ------------------------------------------------------------
-BENCHES := bench/burst bench/io bench/accept bench/setup bench/syscalls
+BENCHES := bench/burst bench/io bench/accept bench/setup bench/connect bench/syscalls
 
 BENCH_UTIL := bench/bench_util.c bench/bench_util.h
 

@@ -291,6 +291,68 @@ fail:
     return -1;
 }
 
+/* ---- the would-block path ------------------------------------------------
+   An event loop's read ends with EAGAIN on a non-blocking socket: raw
+   recv() against tcpq_recv in TCPQ_NONBLOCKING (recv, then the fcntl that
+   tells EAGAIN from an expired timeout), on a connection with nothing to
+   read. A round is EAGAIN_BLOCKS blocks of EAGAIN_CALLS calls of each,
+   alternating; its ratio is the median tcpq block over the median raw
+   one. No target: the fcntl is the price of telling the two EAGAINs
+   apart without state (README, Performance); the row says what it is. */
+#define EAGAIN_ROUNDS 40
+#define EAGAIN_BLOCKS 20
+#define EAGAIN_CALLS 50
+
+static int eagain_rows(int listener)
+{
+    static double ns[2][EAGAIN_ROUNDS * EAGAIN_BLOCKS];
+    double ratio[EAGAIN_ROUNDS];
+    struct tcpq_options opt;
+    char buf[CALL_BYTES];
+    int client, server, r, b, k, c, rc = -1;
+
+    if (connect_pair(listener, &client, &server) < 0) {
+        fprintf(stderr, "io: would-block: connect: %s\n", strerror(errno));
+        return -1;
+    }
+    memset(&opt, 0, sizeof opt);
+    opt.mode = TCPQ_NONBLOCKING;
+    if (tcpq_set_timeout_mode(server, &opt) < 0)
+        goto out;
+    for (r = 0; r < EAGAIN_ROUNDS; r++) {
+        for (b = 0; b < EAGAIN_BLOCKS; b++) {
+            for (k = 0; k < 2; k++) {
+                int tcpq = (r + b + k) % 2; /* alternate which goes first */
+                long long t0 = now_ns();
+                for (c = 0; c < EAGAIN_CALLS; c++) {
+                    ssize_t n = tcpq ? tcpq_recv(server, buf, sizeof buf)
+                                     : recv(server, buf, sizeof buf, 0);
+                    if (n >= 0 || errno != EAGAIN) {
+                        fprintf(stderr, "io: would-block: %s gave %zd (%s)\n",
+                                tcpq ? "tcpq_recv" : "recv", n,
+                                strerror(errno));
+                        goto out;
+                    }
+                }
+                ns[tcpq][r * EAGAIN_BLOCKS + b] =
+                    (double)(now_ns() - t0) / EAGAIN_CALLS;
+            }
+        }
+        ratio[r] = median(ns[1] + r * EAGAIN_BLOCKS, EAGAIN_BLOCKS) /
+                   median(ns[0] + r * EAGAIN_BLOCKS, EAGAIN_BLOCKS);
+    }
+    row_plain("io", "recv-eagain-raw",
+              median(ns[0], EAGAIN_ROUNDS * EAGAIN_BLOCKS), "ns/call");
+    row_verdict("io", "recv-eagain-tcpq-nonblocking",
+                median(ns[1], EAGAIN_ROUNDS * EAGAIN_BLOCKS), "ns/call",
+                "recv-eagain-raw", ratio, EAGAIN_ROUNDS, NULL);
+    rc = 0;
+out:
+    close(client);
+    close(server);
+    return rc;
+}
+
 /* Puts the measured descriptor in the variant's mode. raw and blocking:
    no O_NONBLOCK, no timeouts (a new socket's state); poll: O_NONBLOCK, as
    CPython's settimeout(t) leaves it. */
@@ -662,7 +724,7 @@ int main(int argc, char **argv)
                       results[RECV]) < 0 ||
         run_direction(listener, peer_cpu, SEND, (int)rounds, chunk,
                       results[SEND]) < 0 ||
-        pingpong(listener, peer_cpu, rtt) < 0) {
+        pingpong(listener, peer_cpu, rtt) < 0 || eagain_rows(listener) < 0) {
         close(listener);
         return 1;
     }

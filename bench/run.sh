@@ -33,7 +33,7 @@ others_worst=0
 
 echo "make bench: $(nproc) cores, $(uname -sr), net.core.somaxconn $(cat /proc/sys/net/core/somaxconn 2>/dev/null || echo '?')" >&2
 run_start=$(date +%s)
-for prog in burst io accept setup; do
+for prog in burst io accept setup connect; do
     echo "--- bench/$prog" >&2
     start=$(date +%s.%N)
     m0=$(machine_user)
