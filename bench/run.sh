@@ -86,7 +86,7 @@ if command -v gnuplot >/dev/null 2>&1 && ls "$dir"/burst-*.dat >/dev/null 2>&1; 
     gnuplot <<GP
 set terminal pngcairo size 900,520 noenhanced
 set output '$dir/burst-cdf.png'
-set title 'Connect latency of a burst of connects, by listen backlog (loopback, $(nproc) cores, $(uname -r))'
+set title 'Connect latency of a burst of connects, by listen backlog (loopback, $(nproc) cores, Linux $(uname -r | cut -d- -f1))'
 set xlabel 'connect latency (ms, log scale)'
 set ylabel 'fraction of connects completed'
 set logscale x
