@@ -22,7 +22,13 @@
 #endif
 
 #ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set on the socket instead */
+#define MSG_NOSIGNAL 0 /* older macOS SDKs: SO_NOSIGPIPE alone */
+#endif
+/* macOS: SO_NOSIGPIPE on the socket before each send, whether or not the
+   SDK also defines MSG_NOSIGNAL (newer ones do, for POSIX 2008), so that
+   no SDK leaves the process to SIGPIPE */
+#if defined(SO_NOSIGPIPE) && (MSG_NOSIGNAL == 0 || defined(__APPLE__))
+#define TCPQ__SET_NOSIGPIPE 1
 #endif
 
 /* ---- recv --------------------------------------------------------------- */
@@ -102,7 +108,7 @@ ssize_t tcpq_recv(int fd, void *buf, size_t len)
 
 static ssize_t send_nosignal(int fd, const char *buf, size_t len, int flags)
 {
-#if MSG_NOSIGNAL == 0 && defined(SO_NOSIGPIPE)
+#ifdef TCPQ__SET_NOSIGPIPE
     int on = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) < 0)
         return -1;
