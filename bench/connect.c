@@ -152,8 +152,8 @@ static int loopback_rows(int server_cpu, int client_cpu)
         goto out;
     for (j = 0; j < rounds; j++)
         for (k = 0; k < KINDS; k++)
-            ratio[k][j] =
-                median(ns[k] + j * PAIRS, PAIRS) / median(ns[RAW] + j * PAIRS, PAIRS);
+            ratio[k][j] = median(ns[k] + j * PAIRS, PAIRS) /
+                          median(ns[RAW] + j * PAIRS, PAIRS);
     fprintf(stderr,
             "connect: median of %d interleaved connects each: %.1f us raw, "
             "%.1f us tcpq_connect (NULL report), %.1f us (with a report)\n",
