@@ -2,9 +2,10 @@
 # The ABI promise, run: tests/compat/old_program.c is built with libtcpq
 # 0.1.0's header and linked against 0.1.0's libtcpq.so.0 (built from the
 # 0.1.0 release commit when this clone has it), then run, unrecompiled,
-# against this tree's libtcpq.so.0: plain, under valgrind (each struct it
-# hands the library is allocated at its 0.1.0 size, so a write past it is
-# an error) and against an AddressSanitizer build of this library.
+# against this tree's libtcpq.so.0: plain (guard bytes after each struct
+# it hands the library), and under valgrind and against an AddressSanitizer
+# build of this library with each struct at its exact 0.1.0 size
+# (--exact), so that any read or write past one is an error.
 set -eu
 cd "$(dirname "$0")/.."
 CC=${CC:-cc}
@@ -31,20 +32,21 @@ fi
     tests/compat/old_program.c -o "$work/old_program" -L"$old/lib" -ltcpq
 echo "compat: a 0.1.0 program, linked against $linked"
 
-run() { # what, library directory, command prefix...
-    what=$1 dir=$2
-    shift 2
-    if ! LD_LIBRARY_PATH="$dir" "$@" "$work/old_program" >"$work/log" 2>&1; then
+run() { # what, library directory, program argument ("" or --exact), command prefix...
+    what=$1 dir=$2 arg=$3
+    shift 3
+    # shellcheck disable=SC2086
+    if ! LD_LIBRARY_PATH="$dir" "$@" "$work/old_program" $arg >"$work/log" 2>&1; then
         cat "$work/log" >&2
         echo "compat: the 0.1.0 program FAILED $what" >&2
         exit 1
     fi
     echo "compat: ok $what: $(tail -n 1 "$work/log")"
 }
-run "against 0.1.0 itself" "$old/lib"
-run "against this libtcpq.so.0" "$PWD/lib"
+run "against 0.1.0 itself" "$old/lib" ""
+run "against this libtcpq.so.0" "$PWD/lib" ""
 if command -v valgrind >/dev/null 2>&1; then
-    run "under valgrind" "$PWD/lib" valgrind -q --error-exitcode=1 \
+    run "under valgrind" "$PWD/lib" --exact valgrind -q --error-exitcode=1 \
         --leak-check=full --errors-for-leak-kinds=definite,indirect
 else
     echo "compat: SKIP valgrind (not installed; make deps)"
@@ -57,7 +59,7 @@ if command -v clang >/dev/null 2>&1; then
     # shellcheck disable=SC2086
     clang -std=c99 $san -Itests/compat/include-0.1.0 \
         tests/compat/old_program.c -o "$work/old_program" -L"$old/lib" -ltcpq
-    run "against this library built with ASan + UBSan" "$PWD/build/compat-asan/lib"
+    run "against this library built with ASan + UBSan" "$PWD/build/compat-asan/lib" --exact
 else
     echo "compat: SKIP ASan (clang not installed; make deps)"
 fi

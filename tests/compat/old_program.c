@@ -1,10 +1,13 @@
 /* A program as it was written and built against libtcpq 0.1.0: compiled
    with the 0.1.0 header (tests/compat/include-0.1.0/tcpq.h) and run,
    unrecompiled, against a later libtcpq.so.0 by tests/compat.sh. Each
-   struct the library fills is allocated exactly at its 0.1.0 size (so
-   valgrind and ASan see any write past it) and also checked against a
-   guard region that follows it. Exit 0: every call behaved as 0.1.0
-   documents and nothing was written past a struct; else it says why. */
+   struct it hands the library is allocated at its 0.1.0 size. By default
+   a guard region of GUARD_BYTE follows it: a write past the struct is
+   found by check_guard, and a read past its options meets 0xa5a5a5a5,
+   which no option accepts. With --exact nothing follows it, so that
+   valgrind and ASan report any read or write past it. Exit 0: every call
+   behaved as 0.1.0 documents and nothing was written past a struct; else
+   it says why. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,6 +24,7 @@
 #define GUARD_BYTE 0xa5
 
 static int failures;
+static size_t guard = GUARD; /* 0 with --exact */
 
 #define EXPECT(cond, ...)                                                      \
     do {                                                                       \
@@ -31,28 +35,28 @@ static int failures;
         }                                                                      \
     } while (0)
 
-/* A struct of `size` bytes followed by GUARD bytes of GUARD_BYTE. */
+/* A struct of `size` bytes followed by `guard` bytes of GUARD_BYTE. */
 static void *guarded(size_t size)
 {
-    unsigned char *p = malloc(size + GUARD);
+    unsigned char *p = malloc(size + guard);
 
     if (p == NULL) {
         perror("malloc");
         exit(2);
     }
     memset(p, 0, size);
-    memset(p + size, GUARD_BYTE, GUARD);
+    memset(p + size, GUARD_BYTE, guard);
     return p;
 }
 
 static void check_guard(const void *p, size_t size, const char *what)
 {
     const unsigned char *g = (const unsigned char *)p + size;
-    int i;
+    size_t i;
 
-    for (i = 0; i < GUARD; i++)
+    for (i = 0; i < guard; i++)
         if (g[i] != GUARD_BYTE) {
-            EXPECT(0, "%s: byte %d past the 0.1.0 struct (%zu bytes) was "
+            EXPECT(0, "%s: byte %zu past the 0.1.0 struct (%zu bytes) was "
                       "written",
                    what, i, size);
             return;
@@ -70,14 +74,24 @@ static int tcp_info_backlog(int fd)
     return (int)info.tcpi_sacked;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    struct tcpq_report *rep = guarded(sizeof *rep);
-    struct tcpq_limits *lim = guarded(sizeof *lim);
-    struct tcpq_options *opt = guarded(sizeof *opt);
+    struct tcpq_report *rep;
+    struct tcpq_limits *lim;
+    struct tcpq_options *opt;
     char port[16];
     const char *colon;
     int lfd, cfd, afd, fd;
+
+    if (argc == 2 && strcmp(argv[1], "--exact") == 0)
+        guard = 0;
+    else if (argc != 1) {
+        fprintf(stderr, "usage: old_program [--exact]\n");
+        return 2;
+    }
+    rep = guarded(sizeof *rep);
+    lim = guarded(sizeof *lim);
+    opt = guarded(sizeof *opt);
 
     printf("old_program: built with libtcpq %s's header (report %zu bytes, "
            "options %zu, limits %zu), running with libtcpq %s\n",
@@ -163,7 +177,8 @@ int main(void)
     free(lim);
     free(opt);
     if (failures == 0)
-        printf("old_program: every call as 0.1.0 documents; nothing written "
-               "past a struct\n");
+        printf("old_program: every call as 0.1.0 documents; %s\n",
+               guard > 0 ? "nothing written past a struct (guard bytes)"
+                         : "structs at their exact 0.1.0 size");
     return failures == 0 ? 0 : 1;
 }
