@@ -177,7 +177,7 @@ examples: $(EXAMPLES) $(LOOP_EXAMPLES)
 
 # The examples link the static library so that they run from the tree; a
 # loop example also its loop library, with the flags pkg-config gives.
-$(OUT)examples/%: examples/%.c include/tcpq.h $(wildcard examples/*.h) $(LIB_A)
+$(OUT)examples/%: examples/%.c include/tcpq.h $(wildcard examples/*.h) tools/common/cli_number.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) \
@@ -190,7 +190,7 @@ all: tools
 tools: $(TOOLS)
 
 # Built like the examples, against the static library, to run from the tree.
-$(OUT)tools/tcpq-info/tcpq-info: $(TOOL_SRCS) tools/tcpq-info/tcpq_info.h include/tcpq.h $(LIB_A)
+$(OUT)tools/tcpq-info/tcpq-info: $(TOOL_SRCS) tools/tcpq-info/tcpq_info.h tools/common/cli_number.h include/tcpq.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(TOOL_SRCS) -o $@ $(LIB_A) $(LDLIBS)
@@ -214,13 +214,13 @@ $(OBJDIR)/tcpq_run_paths.h: FORCE
 	$(Q)echo '#define TCPQ_RUN_PRELOAD_PATH "$(PRELOADDIR)/libtcpq-preload.so"' > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
-$(RUN_BIN): $(RUN_SRCS) tools/tcpq-run/tcpq_run.h include/tcpq.h $(OBJDIR)/tcpq_run_paths.h $(LIB_A)
+$(RUN_BIN): $(RUN_SRCS) tools/tcpq-run/tcpq_run.h tools/common/cli_number.h include/tcpq.h $(OBJDIR)/tcpq_run_paths.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) \
 	    -include $(OBJDIR)/tcpq_run_paths.h $(RUN_SRCS) -o $@ $(LIB_A) $(LDLIBS)
 
-$(PRELOAD_SO): $(PRELOAD_SRCS) tools/tcpq-run/tcpq_run.h tools/tcpq-run/preload.map $(LIB_OBJS)
+$(PRELOAD_SO): $(PRELOAD_SRCS) tools/tcpq-run/tcpq_run.h tools/common/cli_number.h tools/tcpq-run/preload.map $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(say) LD $@
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(LIB_CFLAGS) -shared $(LDFLAGS) \

@@ -9,13 +9,14 @@
 #error "define PROGRAM_NAME before including example_util.h"
 #endif
 
-#include <limits.h>
 #include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+
+#include "../tools/common/cli_number.h"
 
 #define EXIT_USAGE 2
 
@@ -43,69 +44,6 @@ static inline void invalid_value_error(const char *option_name,
     usage_error(message);
 }
 
-/* Parses a non-negative decimal number, with an optional k/m/g suffix
-   (powers of 1024) when allow_suffix is set. Returns 0 and sets *out, or
-   returns -1 and sets *why. Done by hand because strtol accepts leading
-   blanks and signs. */
-static inline int parse_number(const char *text, int allow_suffix, int *out,
-                               const char **why)
-{
-    const char *not_a_number =
-        allow_suffix ? "not a number (digits, optionally followed by k, m or g)"
-                     : "not a number (digits only)";
-    const char *cursor = text;
-    long long value = 0;
-    long long multiplier = 1;
-
-    if (*cursor == '-') {
-        *why = "must not be negative";
-        return -1;
-    }
-    if (*cursor < '0' || *cursor > '9') {
-        *why = not_a_number;
-        return -1;
-    }
-    while (*cursor >= '0' && *cursor <= '9') {
-        value = value * 10 + (*cursor - '0');
-        if (value > INT_MAX) {
-            *why = "too large (the most is 2147483647)";
-            return -1;
-        }
-        cursor++;
-    }
-    if (allow_suffix) {
-        switch (*cursor) {
-        case 'k':
-        case 'K':
-            multiplier = 1024;
-            cursor++;
-            break;
-        case 'm':
-        case 'M':
-            multiplier = 1024LL * 1024;
-            cursor++;
-            break;
-        case 'g':
-        case 'G':
-            multiplier = 1024LL * 1024 * 1024;
-            cursor++;
-            break;
-        default:
-            break;
-        }
-    }
-    if (*cursor != '\0') {
-        *why = not_a_number;
-        return -1;
-    }
-    if (value > INT_MAX / multiplier) {
-        *why = "too large (the most is 2147483647)";
-        return -1;
-    }
-    *out = (int)(value * multiplier);
-    return 0;
-}
-
 /* The value of an option, or a usage error naming the option. */
 static inline int parse_option_value(const char *option_name, const char *text,
                                      int allow_suffix)
@@ -113,7 +51,7 @@ static inline int parse_option_value(const char *option_name, const char *text,
     const char *why = "";
     int value = 0;
 
-    if (parse_number(text, allow_suffix, &value, &why) != 0) {
+    if (cli_parse_number(text, allow_suffix, &value, &why) != 0) {
         invalid_value_error(option_name, text, why);
     }
     return value;

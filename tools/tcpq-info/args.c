@@ -1,10 +1,10 @@
 /* Option values: strict parsing; a malformed value is a usage error. */
 #include "tcpq_info.h"
 
-#include <limits.h>
+#include "../common/cli_number.h"
+
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* The hint that follows every usage error. */
 void print_help_hint(void)
@@ -31,69 +31,6 @@ static void invalid_value_error(const char *option_name, const char *text,
     usage_error(message);
 }
 
-/* Parses a non-negative decimal number, with an optional k/m/g suffix
-   (powers of 1024) when allow_suffix is set. Returns 0 and sets *out, or
-   returns -1 and sets *why. Done by hand because strtol accepts leading
-   blanks and signs. */
-static int parse_number(const char *text, int allow_suffix, int *out,
-                        const char **why)
-{
-    const char *not_a_number =
-        allow_suffix ? "not a number (digits, optionally followed by k, m or g)"
-                     : "not a number (digits only)";
-    const char *cursor = text;
-    long long value = 0;
-    long long multiplier = 1;
-
-    if (*cursor == '-') {
-        *why = "must not be negative";
-        return -1;
-    }
-    if (*cursor < '0' || *cursor > '9') {
-        *why = not_a_number;
-        return -1;
-    }
-    while (*cursor >= '0' && *cursor <= '9') {
-        value = value * 10 + (*cursor - '0');
-        if (value > INT_MAX) {
-            *why = "too large (the most is 2147483647)";
-            return -1;
-        }
-        cursor++;
-    }
-    if (allow_suffix) {
-        switch (*cursor) {
-        case 'k':
-        case 'K':
-            multiplier = 1024;
-            cursor++;
-            break;
-        case 'm':
-        case 'M':
-            multiplier = 1024LL * 1024;
-            cursor++;
-            break;
-        case 'g':
-        case 'G':
-            multiplier = 1024LL * 1024 * 1024;
-            cursor++;
-            break;
-        default:
-            break;
-        }
-    }
-    if (*cursor != '\0') {
-        *why = not_a_number;
-        return -1;
-    }
-    if (value > INT_MAX / multiplier) {
-        *why = "too large (the most is 2147483647)";
-        return -1;
-    }
-    *out = (int)(value * multiplier);
-    return 0;
-}
-
 /* The value of an option, or a usage error naming the option. */
 int parse_option_value(const char *option_name, const char *text,
                        int allow_suffix)
@@ -101,7 +38,7 @@ int parse_option_value(const char *option_name, const char *text,
     const char *why = "";
     int value = 0;
 
-    if (parse_number(text, allow_suffix, &value, &why) != 0) {
+    if (cli_parse_number(text, allow_suffix, &value, &why) != 0) {
         invalid_value_error(option_name, text, why);
     }
     return value;
@@ -137,36 +74,15 @@ int parse_port_option(const char *option_name, const char *text)
 
 void parse_keepalive_option(const char *text, struct tcpq_options *options)
 {
-    static const char *const part_names[] = {"IDLE", "INTVL", "CNT"};
-    int *const parts[] = {&options->keepalive_idle_s,
-                          &options->keepalive_intvl_s, &options->keepalive_cnt};
-    char copy[64];
-    char *cursor = copy;
-    size_t i;
+    char reason[128];
+    const char *why;
+    int parts[3];
 
-    if (strlen(text) >= sizeof copy)
-        invalid_value_error("--keepalive", text, "too long");
-    memcpy(copy, text, strlen(text) + 1);
-    for (i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        char *colon = strchr(cursor, ':');
-        const char *why = "must be at least 1";
-        char reason[128];
-        int value = 0;
-
-        if ((colon == NULL) != (i == sizeof parts / sizeof parts[0] - 1))
-            invalid_value_error("--keepalive", text,
-                                "not IDLE:INTVL:CNT (three numbers joined "
-                                "by ':')");
-        if (colon != NULL)
-            *colon = '\0';
-        if (parse_number(cursor, 0, &value, &why) != 0 || value == 0) {
-            snprintf(reason, sizeof reason, "%s %s", part_names[i], why);
-            invalid_value_error("--keepalive", text, reason);
-        }
-        *parts[i] = value;
-        if (colon != NULL)
-            cursor = colon + 1;
-    }
+    if (cli_parse_keepalive(text, parts, reason, sizeof reason, &why) < 0)
+        invalid_value_error("--keepalive", text, why);
+    options->keepalive_idle_s = parts[0];
+    options->keepalive_intvl_s = parts[1];
+    options->keepalive_cnt = parts[2];
 }
 
 /* The kernel's congestion control names fit in 16 bytes with their NUL

@@ -4,6 +4,8 @@
    (static, Go, set-uid programs). */
 #include "tcpq_run.h"
 
+#include "../common/cli_number.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -76,10 +78,10 @@ static void usage_error(const char *what, const char *value)
 }
 
 /* Checks one value and hands it to the program's environment. */
-static void set_setting(const char *name, const char *value, long max,
-                        int sizes, const char *option)
+static void set_setting(const char *name, const char *value, int sizes,
+                        const char *option)
 {
-    if (run_parse_number(value, max, sizes) < 0)
+    if (run_parse_number(value, sizes) < 0)
         usage_error(option, value);
     setenv(name, value, 1);
 }
@@ -141,37 +143,37 @@ int main(int argc, char **argv)
     };
     const char *library = getenv(RUN_ENV_PRELOAD);
     char path[PATH_MAX], why[256];
-    int c, idle, intvl, cnt;
+    const char *keepalive_why;
+    int c, parts[3];
 
     while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
         switch (c) {
         case 'b':
             if (strcmp(optarg, "max") != 0 && strcmp(optarg, "keep") != 0 &&
-                run_parse_number(optarg, INT_MAX, 0) < 0)
+                run_parse_number(optarg, 0) < 0)
                 usage_error("--backlog: max, keep or a number >= 1:", optarg);
             setenv(RUN_ENV_BACKLOG, optarg, 1);
             break;
         case 'r':
-            set_setting(RUN_ENV_RCVBUF, optarg, INT_MAX, 1, "--rcvbuf:");
+            set_setting(RUN_ENV_RCVBUF, optarg, 1, "--rcvbuf:");
             break;
         case 's':
-            set_setting(RUN_ENV_SNDBUF, optarg, INT_MAX, 1, "--sndbuf:");
+            set_setting(RUN_ENV_SNDBUF, optarg, 1, "--sndbuf:");
             break;
         case 'k':
-            if (run_parse_keepalive(optarg, &idle, &intvl, &cnt) < 0)
+            if (cli_parse_keepalive(optarg, parts, why, sizeof why,
+                                    &keepalive_why) < 0)
                 usage_error("--keepalive: IDLE:INTVL:CNT, each >= 1:", optarg);
             setenv(RUN_ENV_KEEPALIVE, optarg, 1);
             break;
         case 'u':
-            set_setting(RUN_ENV_USER_TIMEOUT, optarg, INT_MAX, 0,
-                        "--user-timeout:");
+            set_setting(RUN_ENV_USER_TIMEOUT, optarg, 0, "--user-timeout:");
             break;
         case 'd':
-            set_setting(RUN_ENV_DEFER_ACCEPT, optarg, INT_MAX, 0,
-                        "--defer-accept:");
+            set_setting(RUN_ENV_DEFER_ACCEPT, optarg, 0, "--defer-accept:");
             break;
         case 'f':
-            set_setting(RUN_ENV_FASTOPEN, optarg, INT_MAX, 0, "--fastopen:");
+            set_setting(RUN_ENV_FASTOPEN, optarg, 0, "--fastopen:");
             break;
         case 'n':
             setenv(RUN_ENV_NODELAY, "1", 1);

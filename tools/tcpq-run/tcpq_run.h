@@ -28,12 +28,9 @@ struct run_settings {
     int no_inherit;
 };
 
-/* A decimal number 1..max with an optional k/m/g suffix when `sizes`;
-   -1 when text is not one. */
-long run_parse_number(const char *text, long max, int sizes);
-
-/* "IDLE:INTVL:CNT", each >= 1: 0, or -1. */
-int run_parse_keepalive(const char *text, int *idle, int *intvl, int *cnt);
+/* A decimal number 1..INT_MAX with an optional k/m/g suffix when `sizes`
+   (cli_parse_number); -1 when text is not one. */
+int run_parse_number(const char *text, int sizes);
 
 /* Fills *s from the environment (a malformed value: that setting left
    out, and said on *bad); the log is left to the caller. Returns 0. */
