@@ -89,16 +89,14 @@ static int apply_buffer(int fd, int receive, int requested, unsigned flags,
     if (getsockopt(fd, SOL_SOCKET, name, &kernel, &len) < 0)
         return tcpq__fail(r, errno, "getsockopt %s", label);
     granted = kernel / tcpq__os.buffer_scale;
-    {
-        if (receive) {
-            r->rcvbuf_requested = requested;
-            r->rcvbuf = granted;
-            r->rcvbuf_kernel = kernel;
-        } else {
-            r->sndbuf_requested = requested;
-            r->sndbuf = granted;
-            r->sndbuf_kernel = kernel;
-        }
+    if (receive) {
+        r->rcvbuf_requested = requested;
+        r->rcvbuf = granted;
+        r->rcvbuf_kernel = kernel;
+    } else {
+        r->sndbuf_requested = requested;
+        r->sndbuf = granted;
+        r->sndbuf_kernel = kernel;
     }
     if (requested > 0 && granted < requested)
         tcpq__warn(r, receive ? TCPQ_WARN_RCVBUF_CLAMPED
@@ -326,14 +324,14 @@ int tcpq__listen_steps(int fd, const struct tcpq__facts *f,
     if (tcpq__apply_defer_accept(fd, opt, r) < 0)
         return -1;
 
+    if (r == NULL) /* no one to tell: nothing read back */
+        return 0;
     read_back = tcpq__os_backlog_in_force(fd);
     in_force = read_back;
     if (in_force < 0) { /* the kernel does not tell: our clamp, or a guess */
         int cap = lim->somaxconn >= 0 ? lim->somaxconn : SOMAXCONN;
         in_force = wanted < cap ? wanted : cap;
     }
-    if (r == NULL)
-        return 0;
     r->backlog_requested = opt->backlog;
     r->backlog = in_force;
     r->accept_queue_capacity = tcpq__os_accept_queue_capacity(in_force);

@@ -261,15 +261,21 @@ int tcpq__apply_sockopts(int fd, const struct tcpq_options *opt,
         int value = option_value(opt, o), held;
         if (value == 0 || o->listener_only)
             continue;
-        if (set_int(fd, IPPROTO_TCP, o->name, value, o->label, r) < 0 ||
-            get_int(fd, o->name, o->label, &held, r) < 0)
+        if (set_int(fd, IPPROTO_TCP, o->name, value, o->label, r) < 0)
+            return -1;
+        if (r == NULL) /* no one to tell: not read back */
+            continue;
+        if (get_int(fd, o->name, o->label, &held, r) < 0)
             return -1;
         report_value(r, o, held);
     }
-    /* keepalive asked for: all three figures it runs with */
+    /* keepalive asked for: the figures it runs with that were not set
+       above (the kernel's defaults) */
     for (i = 0; i < 3 && r != NULL && wants_keepalive(opt); i++) {
         const struct int_option *o = &int_options[i];
         int held;
+        if (option_value(opt, o) > 0)
+            continue; /* read back above */
         if (o->name >= 0 && get_int(fd, o->name, o->label, &held, r) < 0)
             return -1;
         report_value(r, o, o->name >= 0 ? held : -1);
@@ -290,9 +296,11 @@ int tcpq__apply_listener_sockopts(int fd, const struct tcpq_options *opt,
     *fastopen_sysctl = -1;
     if (opt->fastopen_qlen <= 0)
         return 0;
-    if (set_int(fd, IPPROTO_TCP, o->name, opt->fastopen_qlen, o->label, r) <
-            0 ||
-        get_int(fd, o->name, o->label, &held, r) < 0)
+    if (set_int(fd, IPPROTO_TCP, o->name, opt->fastopen_qlen, o->label, r) < 0)
+        return -1;
+    if (r == NULL) /* the read-back and the sysctl only serve the report */
+        return 0;
+    if (get_int(fd, o->name, o->label, &held, r) < 0)
         return -1;
     report_value(r, o, held);
     *fastopen_sysctl = tcpq__os_fastopen_sysctl();

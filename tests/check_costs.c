@@ -7,6 +7,7 @@
    loop ends): the recv and one fcntl, no clock read. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <string.h>
@@ -29,13 +30,23 @@ enum counted {
     C_GETPEERNAME,
     C_SOCKET,
     C_CONNECT,
-    C_CLOCK, /* not a system call */
+    C_GETSOCKOPT_TCP, /* of those getsockopt, at IPPROTO_TCP: a read-back */
+    C_CLOCK,          /* not a system call */
     COUNTED
 };
 
-static const char *const counted_name[COUNTED] = {
-    "recv",    "send",        "fcntl",  "getsockopt", "setsockopt",   "poll",
-    "accept4", "getpeername", "socket", "connect",    "clock_gettime"};
+static const char *const counted_name[COUNTED] = {"recv",
+                                                  "send",
+                                                  "fcntl",
+                                                  "getsockopt",
+                                                  "setsockopt",
+                                                  "poll",
+                                                  "accept4",
+                                                  "getpeername",
+                                                  "socket",
+                                                  "connect",
+                                                  "(at IPPROTO_TCP)",
+                                                  "clock_gettime"};
 
 static unsigned long counts[COUNTED];
 static volatile int counting; /* only between reset and read */
@@ -97,6 +108,8 @@ int __wrap_fcntl(int fd, int cmd, ...)
 int __wrap_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 {
     COUNT(C_GETSOCKOPT);
+    if (level == IPPROTO_TCP)
+        COUNT(C_GETSOCKOPT_TCP);
     return __real_getsockopt(fd, level, name, value, len);
 }
 
@@ -258,6 +271,77 @@ END_TEST
 
 /* A numeric address, blocking: the calls of socket() + connect(), and with
    a report the two buffer sizes read back; no resolver, no poll(). */
+/* Options set, and read back only for a report: a keepalive client (the
+   three figures set, each read once with a report, none without). */
+START_TEST(options_are_read_back_once_and_only_for_a_report)
+{
+    struct tcpq_options opt;
+    struct tcpq_report rep;
+    unsigned long clocks;
+    char port[16], list[256];
+    int lfd, fd, server;
+
+    lfd = tcpq_open_listener("127.0.0.1", "0", NULL, NULL);
+    ck_assert_int_ge(lfd, 0);
+    snprintf(port, sizeof port, "%d", tq_port_of(lfd));
+    memset(&opt, 0, sizeof opt);
+    opt.keepalive_idle_s = 30;
+    opt.keepalive_intvl_s = 5;
+    opt.keepalive_cnt = 4;
+    count_start();
+    fd = tcpq_connect("127.0.0.1", port, &opt, _i ? &rep : NULL);
+    count_stop(&clocks, list, sizeof list);
+    ck_assert_int_ge(fd, 0);
+    printf("  cost: tcpq_connect, keepalive 30:5:4, %s: %s\n",
+           _i ? "with a report" : "NULL report", list);
+    /* SO_KEEPALIVE and the three; with a report, the two buffers and the
+       three keepalive figures read back once each */
+    ck_assert_msg(counts[C_SETSOCKOPT] == 4 &&
+                      counts[C_GETSOCKOPT] == (_i ? 5u : 0u),
+                  "%s report: %s", _i ? "with a" : "NULL", list);
+    if (_i)
+        ck_assert_msg(rep.keepalive_idle_s == 30 &&
+                          rep.keepalive_intvl_s == 5 && rep.keepalive_cnt == 4,
+                      "report %d:%d:%d", rep.keepalive_idle_s,
+                      rep.keepalive_intvl_s, rep.keepalive_cnt);
+    server = accept(lfd, NULL, NULL);
+    close(server);
+    close(fd);
+    close(lfd);
+}
+END_TEST
+
+/* A listener reads its TCP options and backlog back for a report only.
+   Either way one TCP_INFO tells the socket's state (connected, listening)
+   before anything changes; with a report, TCP_FASTOPEN and TCP_INFO (the
+   backlog in force) are read back after. */
+START_TEST(listen_reads_back_only_for_a_report)
+{
+    struct tcpq_options opt;
+    struct tcpq_report rep;
+    unsigned long clocks;
+    char list[256];
+    int backlog = -1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(fd, 0);
+    memset(&opt, 0, sizeof opt);
+    opt.backlog = 64;
+    opt.fastopen_qlen = 8;
+    count_start();
+    ck_assert_int_eq(tcpq_listen(fd, &opt, _i ? &rep : NULL), 0);
+    count_stop(&clocks, list, sizeof list);
+    printf("  cost: tcpq_listen, fastopen 8, %s: %s\n",
+           _i ? "with a report" : "NULL report", list);
+    ck_assert_msg(counts[C_GETSOCKOPT_TCP] == (_i ? 3u : 1u), "%s report: %s",
+                  _i ? "with a" : "NULL", list);
+    if (_i)
+        ck_assert_int_eq(rep.backlog, 64);
+    ck_assert_int_eq(tq_tcpi_listen(fd, NULL, &backlog), 0);
+    ck_assert_int_eq(backlog, 64); /* listening, as asked */
+    close(fd);
+}
+END_TEST
+
 START_TEST(connect_to_a_numeric_address_costs_what_socket_and_connect_cost)
 {
     struct tcpq_report rep;
@@ -299,6 +383,9 @@ Suite *costs_suite(void)
     tcase_add_loop_test(
         tc, connect_to_a_numeric_address_costs_what_socket_and_connect_cost, 0,
         2);
+    tcase_add_loop_test(tc, options_are_read_back_once_and_only_for_a_report, 0,
+                        2);
+    tcase_add_loop_test(tc, listen_reads_back_only_for_a_report, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
