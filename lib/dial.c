@@ -5,7 +5,6 @@
    tcpq_connect waits for it in poll(), an event loop through
    tcpq_dial_pollfds. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -129,18 +128,13 @@ static int start_attempt(struct tcpq_dial *d, struct tcpq__attempt *a,
 {
     char where[TCPQ__ADDRESS_TEXT];
     struct tcpq__facts facts;
-    int fd = tcpq__open_socket(a->ai->ai_family), fl;
+    int fd = tcpq__open_socket(a->ai->ai_family, 1); /* for the race */
 
     if (fd < 0) { /* e.g. EAFNOSUPPORT: no IPv6 here */
         a->err = errno;
         return 0;
     }
     tcpq__fresh_facts(&facts, a->ai->ai_family);
-    fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-        tcpq__fail(r, errno, "fcntl O_NONBLOCK");
-        return tcpq__close_failed(fd);
-    }
     if (tcpq__configure(fd, &facts, &d->opt, r) < 0)
         return tcpq__close_failed(fd);
     if (d->opt.device != NULL &&

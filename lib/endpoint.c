@@ -41,7 +41,7 @@ static int listen_on(const struct addrinfo *ai, int dual_stack,
 {
     char where[TCPQ__ADDRESS_TEXT];
     struct tcpq__facts facts;
-    int fd = tcpq__open_socket(ai->ai_family);
+    int fd = tcpq__open_socket(ai->ai_family, 0);
 
     if (r != NULL) { /* a failed earlier candidate leaves nothing behind */
         r->message[0] = '\0';
@@ -138,7 +138,7 @@ static int connect_fast(const struct sockaddr_storage *to, socklen_t len,
                                                       0, -1, 0};
     struct tcpq__facts facts;
     char where[TCPQ__ADDRESS_TEXT];
-    int fd = tcpq__open_socket(to->ss_family);
+    int fd = tcpq__open_socket(to->ss_family, 0);
 
     tcpq__format_address((const struct sockaddr *)to, where, sizeof where);
     if (fd < 0)

@@ -91,14 +91,18 @@ int tcpq__close_failed(int fd)
     return -1;
 }
 
-int tcpq__open_socket(int family)
+int tcpq__open_socket(int family, int nonblocking)
 {
-#ifdef SOCK_CLOEXEC
-    return socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-#else
-    int fd = socket(family, SOCK_STREAM, IPPROTO_TCP);
+#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+    return socket(
+        family, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0),
+        IPPROTO_TCP);
+#else /* macOS: the flags afterwards */
+    int fd = socket(family, SOCK_STREAM, IPPROTO_TCP), fl = 0;
 
-    if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+    if (fd >= 0 && (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+                    (nonblocking && ((fl = fcntl(fd, F_GETFL)) < 0 ||
+                                     fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))))
         return tcpq__close_failed(fd);
     return fd;
 #endif

@@ -190,8 +190,9 @@ int tcpq__is_nonblocking(int fd);
    on a failure path. */
 int tcpq__close_failed(int fd);
 
-/* A close-on-exec TCP socket of the family, or -1 with errno. */
-int tcpq__open_socket(int family);
+/* A close-on-exec TCP socket of the family, non-blocking when asked (in
+   the one socket() call where the system allows), or -1 with errno. */
+int tcpq__open_socket(int family, int nonblocking);
 
 /* What one look at a TCP socket tells: every later step uses these and
    does not ask the kernel again. */
