@@ -210,7 +210,8 @@ int tcpq_warning_fix_sized(const struct tcpq_report *report, size_t report_size,
 int(tcpq_warning_fix)(const struct tcpq_report *report, unsigned warning,
                       char *buf, size_t len)
 {
-    return tcpq_warning_fix_sized(report, sizeof *report, warning, buf, len);
+    return tcpq_warning_fix_sized(report, TCPQ__REPORT_SIZE_0_1, warning, buf,
+                                  len);
 }
 
 /* One clamp, with its fix where one helps: "rcvbuf 100 clamped to 50 by

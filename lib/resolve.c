@@ -221,11 +221,14 @@ int tcpq__numeric_address(const char *text, struct sockaddr_storage *out,
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
     if (getaddrinfo(text, "0", &hints, &list) != 0 || list == NULL ||
-        list->ai_addrlen > sizeof *out)
+        list->ai_addrlen > sizeof *out) {
+        if (list != NULL)
+            freeaddrinfo(list);
         return tcpq__fail(r, EINVAL,
                           "options: source \"%.60s\" is not a numeric IPv4 "
                           "or IPv6 address",
                           text);
+    }
     memset(out, 0, sizeof *out);
     memcpy(out, list->ai_addr, list->ai_addrlen);
     *len = list->ai_addrlen;
