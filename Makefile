@@ -132,7 +132,7 @@ TEST_SRCS := $(wildcard tests/check_*.c tests/tools/check_*.c)
 TEST_BIN := $(OUT)tests/check_tcpq
 # tests/check_costs.c counts the calls the library makes through these
 TEST_WRAP := $(foreach f,recv send fcntl getsockopt setsockopt poll accept4 \
-               getpeername clock_gettime socket connect,-Wl,--wrap=$(f))
+               getpeername clock_gettime socket connect open,-Wl,--wrap=$(f))
 
 .PHONY: FORCE all lib examples demo check check-compat check-asan check-valgrind check-tsan fuzz \
         check-all lint matrix install-man manlint dist distcheck \

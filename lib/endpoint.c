@@ -82,7 +82,8 @@ static int open_listener(const char *host, const char *port,
         report->backlog_requested = opt->backlog;
     if (resolve(host, port, 1, opt, -1, &list, report) < 0)
         return -1;
-    tcpq__read_listen_limits(&limits); /* before a socket takes a descriptor */
+    /* before a socket takes a descriptor */
+    tcpq__read_listen_limits(&limits, report != NULL);
     /* All interfaces: an IPv6 socket that also takes IPv4 first, so one
        descriptor serves both; the IPv4 wildcard where IPv6 is missing. */
     for (pass = host == NULL ? 0 : 1; pass < 2 && fd < 0; pass++) {

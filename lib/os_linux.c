@@ -93,8 +93,9 @@ void tcpq__os_limits(struct tcpq_limits *out, unsigned want,
         read_sysctl("net.ipv4.tcp_abort_on_overflow", &out->abort_on_overflow,
                     1, unread);
     }
-    if ((want & TCPQ__LIM_LISTEN) && !(want & TCPQ__LIM_BACKLOG)) {
-        /* the backlog is read back with TCP_INFO: no somaxconn needed */
+    if ((want & TCPQ__LIM_LISTEN_REPORT) && !(want & TCPQ__LIM_BACKLOG)) {
+        /* the backlog is read back with TCP_INFO: no somaxconn needed;
+           the SYN queue's figures only for a report */
         read_sysctl("net.ipv4.tcp_syncookies", &out->syncookies, 1, unread);
         if (out->syncookies == 0) /* M matters only without cookies */
             read_sysctl("net.ipv4.tcp_max_syn_backlog", &out->max_syn_backlog,

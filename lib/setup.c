@@ -294,9 +294,11 @@ int tcpq_get_timeout_mode(int fd, enum tcpq_mode *mode, int *timeout_ms)
 
 /* ---- listen ------------------------------------------------------------- */
 
-void tcpq__read_listen_limits(struct tcpq__listen_limits *l)
+void tcpq__read_listen_limits(struct tcpq__listen_limits *l, int for_report)
 {
-    tcpq__read_limits(&l->lim, TCPQ__LIM_LISTEN, &l->unread);
+    tcpq__read_limits(
+        &l->lim, TCPQ__LIM_LISTEN | (for_report ? TCPQ__LIM_LISTEN_REPORT : 0u),
+        &l->unread);
 }
 
 int tcpq__listen_steps(int fd, const struct tcpq__facts *f,
@@ -384,7 +386,7 @@ static int listen_on_fd(int fd, const struct tcpq_options *opt,
         return tcpq__fail(report, EISCONN,
                           "listen fd %d: the socket is connected or connecting",
                           fd);
-    tcpq__read_listen_limits(&limits);
+    tcpq__read_listen_limits(&limits, report != NULL);
     if (report != NULL && facts.listening)
         report->backlog_before = tcpq__os_backlog_in_force(fd);
     if (tcpq__configure(fd, &facts, opt, report) < 0)

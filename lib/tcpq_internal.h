@@ -94,10 +94,13 @@ extern const struct tcpq__os_traits tcpq__os;
    buffer sysctls and set_buffers() does not read the queue ones. */
 #define TCPQ__LIM_BACKLOG 1u /* somaxconn, syncookies, max_syn_backlog */
 #define TCPQ__LIM_BUFFERS 2u /* rmem_*, wmem_*, tcp_rmem, tcp_wmem */
-/* what tcpq_listen needs: where the kernel tells the backlog back
-   (Linux), only the SYN-queue figures; elsewhere as BACKLOG */
+/* what tcpq_listen needs to clamp: where the kernel tells the backlog
+   back (Linux), nothing; elsewhere as BACKLOG */
 #define TCPQ__LIM_LISTEN 4u
 #define TCPQ__LIM_OPTIONS 8u /* the per-socket options' defaults */
+/* with LISTEN, what its report adds where LISTEN reads nothing (Linux):
+   the SYN-queue figures (syncookies, and max_syn_backlog without them) */
+#define TCPQ__LIM_LISTEN_REPORT 16u
 #define TCPQ__LIM_ALL 0xffu
 
 /* The first figure a read of the limits could not get: its sysctl name
@@ -373,12 +376,13 @@ int tcpq__bind_flags(int fd, int family, int dual_stack, unsigned flags,
 int tcpq__apply_mode(int fd, const struct tcpq__facts *f,
                      const struct tcpq_options *opt, struct tcpq_report *r);
 
-/* The limits a listener needs, with what could not be read. */
+/* The limits a listener needs (and, for_report, those its report gives),
+   with what could not be read. */
 struct tcpq__listen_limits {
     struct tcpq_limits lim;
     struct tcpq__unread unread;
 };
-void tcpq__read_listen_limits(struct tcpq__listen_limits *l);
+void tcpq__read_listen_limits(struct tcpq__listen_limits *l, int for_report);
 
 /* The rest of a listener after configure and bind: the mode, Fast
    Open, listen(2) with the clamped backlog, deferred accept, and the
